@@ -1,0 +1,91 @@
+"""From parsed documents to a Site: leave out drafts and future articles, sort, group, find neighbours."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from . import urls
+from .config import SiteConfig
+from .errors import SourceError
+from .model import Author, Document, Group, Site
+from .sources import Sources, bundle_of
+
+RELATED_EACH_SIDE = 2  # "More in {section}": two newer and two older neighbours
+
+
+def is_published(document: Document, now: datetime, drafts: bool, future: bool) -> bool:
+    if document.draft and not drafts:
+        return False
+    return future or not document.is_article or document.date is None or document.date <= now
+
+
+def assemble_site(documents: list[Document], sources: Sources, config: SiteConfig, now: datetime,
+                  drafts: bool = False, future: bool = False) -> tuple[Site, list[SourceError]]:
+    published = [d for d in documents if is_published(d, now, drafts, future)]
+    articles = sorted((d for d in published if d.is_article), key=lambda d: (-d.date.timestamp(), d.path))
+    pages = sorted((d for d in published if not d.is_article), key=lambda d: d.path)
+
+    sections = _group(articles, "section", lambda d: [(d.section_slug, d.section)], urls.section_path)
+    order = {urls.slugify(name): index for index, name in enumerate(config.sections)}
+    sections = sorted(sections, key=lambda g: (order.get(g.slug, len(order)), g.name.lower()))
+    tags = sorted(_group(articles, "tag", lambda d: [(urls.slugify(t), t) for t in d.tags], urls.tag_path),
+                  key=lambda g: g.slug)
+
+    names = list(dict.fromkeys(name for d in articles for name in d.authors))
+    authors = {}
+    for name in names:
+        info = config.authors.get(name)
+        slug = urls.slugify(name)
+        authors[name] = Author(name=name, slug=slug, bio=info.bio if info else "", url=info.url if info else "",
+                               path=urls.author_path(slug))
+    by_author = _group(articles, "author", lambda d: [(urls.slugify(n), n) for n in d.authors], urls.author_path)
+    by_author = tuple(Group(g.kind, g.name, g.slug, g.path, g.articles, authors[g.name]) for g in by_author)
+
+    related = {}
+    for section in sections:
+        for index, article in enumerate(section.articles):
+            lo = max(0, index - RELATED_EACH_SIDE)
+            related[article.path] = section.articles[lo:index] + section.articles[index + 1:index + 1 + RELATED_EACH_SIDE]
+
+    included = {d.source for d in published}
+    document_names = frozenset(sources.documents)
+    copied = [(name, "/" + name) for name in sources.assets if not bundle_of(name, document_names)]
+    copied += [asset for d in published for asset in d.assets]
+
+    site = Site(articles=tuple(articles), pages=tuple(pages), sections=tuple(sections), tags=tuple(tags),
+                authors=authors, related=related, assets=tuple(sorted(copied)), built_at=now,
+                extra={"by_author": by_author})
+    errors = find_collisions(site, included)
+    return site, errors
+
+
+def _group(articles, kind, keys_of, path_of) -> list[Group]:
+    members: dict[str, list[Document]] = defaultdict(list)
+    display: dict[str, str] = {}
+    for article in articles:
+        for slug, name in dict(keys_of(article)).items():
+            members[slug].append(article)
+            display.setdefault(slug, name)
+    return [Group(kind, display[slug], slug, path_of(slug), tuple(items)) for slug, items in members.items()]
+
+
+def find_collisions(site: Site, included: set[str]) -> list[SourceError]:
+    """Two inputs must never claim the same URL: last writer wins would lose one silently."""
+    owners: dict[str, Document] = {}
+    errors = []
+    for document in (*site.articles, *site.pages):
+        for path in (document.path, *document.aliases):
+            other = owners.get(path)
+            if other is not None:
+                errors.append(SourceError(document.source, document.source_line,
+                                          f"URL {path} is also produced by {other.source}; "
+                                          "give one of them a different 'slug' or 'aliases'"))
+            else:
+                owners[path] = document
+    generated = {"/", "/tags/", "/authors/"} | {g.path for g in site.sections} \
+        | {g.path for g in site.tags} | {g.path for g in site.extra["by_author"]}
+    for path, document in owners.items():
+        if path in generated or path.rstrip("/") + "/" in {"/feed.xml/", "/sitemap.xml/"}:
+            errors.append(SourceError(document.source, document.source_line,
+                                      f"URL {path} is reserved for a generated list page; choose another 'slug'"))
+    return errors

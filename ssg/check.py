@@ -1,0 +1,67 @@
+"""`ssg check`: build in memory and report links to pages or files that the site does not have."""
+from __future__ import annotations
+
+import posixpath
+import re
+from html.parser import HTMLParser
+from urllib.parse import unquote, urlsplit
+
+from .errors import SourceError
+from .pipeline import BuildOptions, load_site, site_files
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and (name == "src" or (name == "href" and tag in ("a", "link"))):
+                self.links.append(value)
+
+
+def check_site(options: BuildOptions) -> list[SourceError]:
+    """Return one error per broken internal link or missing image (content errors raise BuildFailed)."""
+    loaded = load_site(options)
+    base_path = loaded.config.base_path
+    files = {}
+    for name, data in site_files(loaded):
+        files[name] = data
+    sources = {d.path: d.source for d in (*loaded.site.articles, *loaded.site.pages)}
+    errors = []
+    for name, data in files.items():
+        if not name.endswith(".html") or not isinstance(data, bytes):
+            continue
+        parser = _Links()
+        parser.feed(data.decode("utf-8"))
+        page_path = "/" + name[: -len("index.html")] if name.endswith("index.html") else "/" + name
+        for link in parser.links:
+            target = _target(link, page_path, base_path)
+            if target is None or _exists(target, files):
+                continue
+            where = sources.get(page_path, name)
+            kind = "image" if re.search(r"\.(png|jpe?g|gif|webp|svg|avif)$", target, re.I) else "page"
+            errors.append(SourceError(where, 0, f"links to missing {kind} {link}"))
+    return sorted(set(errors), key=lambda e: (e.path, e.message))
+
+
+def _target(link: str, page_path: str, base_path: str) -> str | None:
+    """The site path a link points to, or None for external links and fragments."""
+    parts = urlsplit(link)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = unquote(parts.path)
+    if not path.startswith("/"):
+        folder = page_path if page_path.endswith("/") else posixpath.dirname(page_path) + "/"
+        path = posixpath.normpath(folder + path) + ("/" if path.endswith("/") else "")
+    elif base_path:
+        if not path.startswith(base_path + "/"):
+            return path  # outside the site's folder: reported as missing
+        path = path[len(base_path):]
+    return path
+
+
+def _exists(path: str, files: dict) -> bool:
+    name = path.lstrip("/")
+    return name in files or (name.rstrip("/") + "/index.html").lstrip("/") in files or name == ""

@@ -1,0 +1,127 @@
+"""The `ssg` command: build, serve, new, init, check, clean. User mistakes print `path:line: message`, exit 1."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import load_config
+from .errors import SsgError
+from .pipeline import BuildOptions, build
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except SsgError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        count = len(exc.errors)
+        print(f"error: {count} problem{'s' if count != 1 else ''} found; nothing was written", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ssg", description="Static site generator for news publishers.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("build", help="build the site into an output folder")
+    _site_options(p)
+    p.add_argument("--out", type=Path, help="output folder (default: SITE/_site)")
+    p.add_argument("--base-url", help="override site.yaml's base_url, e.g. for a staging host")
+    p.set_defaults(run=run_build)
+
+    p = commands.add_parser("serve", help="preview the site locally, rebuilding and reloading on save")
+    _site_options(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--open", action="store_true", help="open the site in a browser")
+    p.set_defaults(run=run_serve)
+
+    p = commands.add_parser("new", help="write a skeleton article dated now")
+    p.add_argument("title")
+    p.add_argument("--section", default="News")
+    p.add_argument("--site", type=Path, default=Path("."))
+    p.set_defaults(run=run_new)
+
+    p = commands.add_parser("init", help="write a new site that builds as it is")
+    p.add_argument("dir", type=Path)
+    p.set_defaults(run=run_init)
+
+    p = commands.add_parser("check", help="validate content and internal links without writing output")
+    _site_options(p)
+    p.set_defaults(run=run_check)
+
+    p = commands.add_parser("clean", help="remove the output folder and the build cache")
+    p.add_argument("--site", type=Path, default=Path("."))
+    p.add_argument("--out", type=Path)
+    p.set_defaults(run=run_clean)
+    return parser
+
+
+def _site_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--site", type=Path, default=Path("."), help="site folder with site.yaml (default .)")
+    p.add_argument("--drafts", action="store_true", help="include drafts")
+    p.add_argument("--future", action="store_true", help="include articles dated in the future")
+
+
+def run_build(args: argparse.Namespace) -> int:
+    options = BuildOptions(site_dir=args.site, out_dir=args.out, drafts=args.drafts, future=args.future,
+                           base_url=args.base_url)
+    report = build(options)
+    print(report.summary())
+    if report.meter_script_gzip is not None:
+        print(f"meter script: {report.meter_script_gzip} bytes gzipped")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve  # watchdog is only needed here
+
+    return serve(site_dir=args.site, host=args.host, port=args.port, drafts=args.drafts, future=args.future,
+                 open_browser=args.open)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_article
+
+    config = load_config(args.site)
+    path = new_article(args.site, config, args.title, args.section, datetime.now(timezone.utc))
+    print(f"wrote {path}")
+    return 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from .scaffold import init_site
+
+    init_site(args.dir, datetime.now(timezone.utc))
+    print(f"new site in {args.dir}; build it with: ssg build --site {args.dir}")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .check import check_site
+
+    errors = check_site(BuildOptions(site_dir=args.site, drafts=args.drafts, future=args.future))
+    if errors:
+        raise SsgError(errors)
+    print("no problems found")
+    return 0
+
+
+def run_clean(args: argparse.Namespace) -> int:
+    for folder in (args.out or args.site / "_site", args.site / ".ssg-cache"):
+        if folder.is_dir():
+            shutil.rmtree(folder)
+            print(f"removed {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

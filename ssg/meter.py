@@ -1,0 +1,34 @@
+"""Paywall policy: which pages are metered, what the script is told, what feeds may carry."""
+from __future__ import annotations
+
+import json
+
+from .config import MeterConfig, SiteConfig
+from .markup import TEASER_CUT
+from .model import Document
+
+
+def is_metered(document: Document, meter: MeterConfig | None) -> bool:
+    return meter is not None and document.is_article and document.metered
+
+
+def script_settings(document: Document, config: SiteConfig) -> str:
+    """The JSON the meter script reads from its own tag: no inline script, so a strict CSP holds."""
+    meter = config.meter
+    assert meter is not None
+    messages = {key: meter.messages[key] for key in ("remaining_other", "remaining_one", "last")}
+    return json.dumps({
+        "id": config.base_path + document.path,
+        "limit": meter.limit,
+        "windowDays": meter.window_days,
+        "period": meter.period,
+        "timezone": config.timezone,
+        "messages": messages,
+    }, ensure_ascii=False, separators=(",", ":"))
+
+
+def public_html(document: Document, meter: MeterConfig | None) -> str:
+    """What may leave the page (feeds): the teaser of a metered article, or the whole body."""
+    if not is_metered(document, meter):
+        return document.body.replace(TEASER_CUT, "")
+    return document.body.split(TEASER_CUT, 1)[0]

@@ -1,0 +1,283 @@
+"""Turn one Markdown file into a Document: split and validate the front matter, render the body."""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date as Date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from . import urls
+from .errors import SourceError
+from .markup import DocumentContext, MarkdownRenderer, image_size
+from .model import Document, Image
+from .sources import bundle_of, is_bundle_index
+
+FRONT_MATTER_KEYS = ("title", "date", "author", "authors", "section", "tags", "summary", "image", "slug",
+                     "draft", "metered", "updated", "aliases", "layout", "params")
+IMAGE_KEYS = ("src", "alt", "caption", "credit")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
+
+
+@dataclass(frozen=True, slots=True)
+class ParseSettings:
+    """The part of the site's settings that shapes a parsed document (sent to worker processes)."""
+
+    content_dir: Path
+    content_label: str              # how paths are shown in errors, e.g. "content"
+    timezone: str
+    permalink: str
+    teaser_paragraphs: int | None   # None when the site has no meter
+    layouts: frozenset[str]         # templates a document may name in `layout:`
+    documents: frozenset[str]       # every Markdown file, to know which folders are page bundles
+
+    def fingerprint(self) -> str:
+        return f"{self.timezone}|{self.permalink}|{self.teaser_paragraphs}|{sorted(self.layouts)}"
+
+
+class _Invalid(Exception):
+    def __init__(self, key: str, message: str):
+        self.key, self.message = key, message
+
+
+def parse_document(relative: str, raw: bytes, settings: ParseSettings,
+                   renderer: MarkdownRenderer) -> tuple[Document | None, list[SourceError]]:
+    """Parse content/<relative>; return the document or every error found in it."""
+    label = f"{settings.content_label}/{relative}"
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [SourceError(label, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+    front, body, body_line = split_front_matter(text)
+    if front is None:
+        return None, [SourceError(label, 1, "missing front matter: start the file with a '---' line, "
+                                            "then 'title: ...', then another '---' line")]
+    try:
+        meta = yaml.load(front, Loader=_YAML_LOADER) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = 2 + mark.line if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [SourceError(label, line, f"invalid YAML in front matter: {problem}")]
+    if not isinstance(meta, dict):
+        return None, [SourceError(label, 2, "front matter must be 'key: value' lines")]
+
+    fields = _FieldReader(meta, label, front)
+    document = fields.document(relative, body, settings, renderer)
+    if fields.errors:
+        return None, fields.errors
+    return document, []
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """Return (front matter, body, line number where the body starts)."""
+    match = re.match(r"---[ \t]*\r?\n(.*?)(?:^|\n)---[ \t]*(?:\r?\n|$)", text, re.S)
+    if not match:
+        return None, text, 1
+    front = match.group(1)
+    return front, text[match.end():], front.count("\n") + 3
+
+
+class _FieldReader:
+    """Reads and checks front matter fields, collecting errors with the line of each bad key."""
+
+    def __init__(self, meta: dict, label: str, front: str):
+        self.meta, self.label, self.front = meta, label, front
+        self.errors: list[SourceError] = []
+
+    def line_of(self, key: str) -> int:
+        """Line of a top-level key in the file: the front matter starts on line 2."""
+        match = re.search(rf"^['\"]?{re.escape(key)}['\"]?[ \t]*:", self.front, re.M)
+        return self.front.count("\n", 0, match.start()) + 2 if match else 1
+
+    def fail(self, key: str, message: str) -> None:
+        self.errors.append(SourceError(self.label, self.line_of(key), message))
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, describe: str = "") -> Any:
+        value = self.meta.get(key, default)
+        if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            self.fail(key, f"'{key}' must be {describe}, got {value!r}")
+            return default
+        return value
+
+    def text(self, key: str, default: str = "") -> str:
+        value = self.meta.get(key, default)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # a title like 1984 is text to the reader
+        if not isinstance(value, str):
+            self.fail(key, f"'{key}' must be text, got {value!r}")
+            return default
+        return value.strip()
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.meta.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+            self.fail(key, f"'{key}' must be a list like [a, b], got {value!r}")
+            return ()
+        return tuple(str(v).strip() for v in value if str(v).strip())
+
+    def when(self, key: str, tz: ZoneInfo, required: bool) -> datetime | None:
+        value = self.meta.get(key)
+        if value is None:
+            if required:
+                self.fail(key, f"'{key}' is required for articles: add a line like "
+                               f"'{key}: 2026-11-20 09:30' (or 'layout: page' for a standalone page)")
+            return None
+        parsed = parse_date(value, tz)
+        if parsed is None:
+            self.fail(key, f"'{key}' must be a date like 2026-11-20 or 2026-11-20 09:30, got {value!r}")
+        return parsed
+
+    def document(self, relative: str, body: str, settings: ParseSettings,
+                 renderer: MarkdownRenderer) -> Document | None:
+        meta = self.meta
+        for key in meta:
+            if key not in FRONT_MATTER_KEYS:
+                hint = difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1)
+                self.fail(str(key), f"unknown front matter key '{key}'"
+                                    + (f" (did you mean '{hint[0]}'?)" if hint else
+                                       "; put custom fields under 'params:'"))
+        title = self.text("title")
+        if not title:
+            self.fail("title", "'title' is required: add a line like 'title: \"Headline\"'")
+        parts = relative.split("/")
+        in_pages = parts[0] == "pages" and len(parts) > 1
+        layout = self.text("layout", "page" if in_pages else "article") or "article"
+        if layout not in settings.layouts:
+            self.fail("layout", f"unknown layout '{layout}': the theme has no template {layout}.html "
+                                f"(available: {', '.join(sorted(settings.layouts))})")
+        kind = "page" if layout == "page" or in_pages else "article"
+        tz = ZoneInfo(settings.timezone)
+        when = self.when("date", tz, required=kind == "article")
+        updated = self.when("updated", tz, required=False)
+
+        if "author" in meta and "authors" in meta:
+            self.fail("authors", "use either 'author' or 'authors', not both")
+        authors = self.strings("authors") if "authors" in meta else self.strings("author")
+
+        folder_parts = parts[:-2] if is_bundle_index(relative) else parts[:-1]
+        default_section = folder_parts[0].replace("-", " ").replace("_", " ").title() if folder_parts else "News"
+        section = self.text("section", default_section) or default_section
+        section_slug = urls.slugify(section)
+
+        stem = parts[-2] if is_bundle_index(relative) and len(parts) > 1 else parts[-1].rsplit(".", 1)[0]
+        slug = self.text("slug") or urls.slugify(stem)
+        if not slug or "/" in slug or "\\" in slug or slug in (".", ".."):
+            self.fail("slug", f"'slug' must be one URL segment with no '/' or '..', got {slug!r}")
+            slug = urls.slugify(stem) or "untitled"
+
+        if kind == "article":
+            path = urls.article_path(settings.permalink, section_slug, slug, when)
+        else:
+            path = urls.page_path(slug)
+        if not urls.is_safe_path(path):
+            self.fail("slug", f"the URL {path!r} would leave the output folder")
+
+        aliases = self.strings("aliases")
+        for alias in aliases:
+            if not alias.startswith("/") or not urls.is_safe_path(urls.normalize_path(alias)):
+                self.fail("aliases", f"alias {alias!r} must be a path inside the site starting with '/', like /2026/11/old-slug/")
+        aliases = tuple(urls.normalize_path(a) for a in aliases)
+
+        draft = self.get("draft", bool, False, "true or false")
+        metered = self.get("metered", bool, kind == "article", "true or false") and kind == "article"
+        params = self.get("params", dict, {}, "a mapping of custom fields")
+        tags = self.strings("tags")
+        summary = self.text("summary")
+
+        folder = settings.content_dir / "/".join(parts[:-1])
+        bundle = "/".join(parts[:-1]) + "/" if is_bundle_index(relative) else None
+
+        def url_of(target: Path) -> str | None:
+            try:
+                inside = target.resolve().relative_to(settings.content_dir.resolve()).as_posix()
+            except ValueError:
+                return None  # outside content/: never copied, so never linked
+            if not target.is_file():
+                return None
+            if bundle and inside.startswith(bundle):
+                return path + inside[len(bundle):]
+            if bundle_of(inside, settings.documents):
+                return None  # another article's bundle: its URL is not known here
+            return "/" + inside
+
+        image = self.image(folder, url_of)
+        if self.errors:
+            return None
+        rendered = renderer.render(body, DocumentContext(
+            folder=folder, url_of=url_of,
+            teaser_paragraphs=settings.teaser_paragraphs if metered else None))
+        assets = ()
+        if bundle:
+            assets = tuple((name, path + name[len(bundle):]) for name in _bundle_files(settings, bundle))
+        return Document(
+            source=self.label, kind=kind, layout=layout, title=title, date=when, updated=updated,
+            authors=authors, section=section, section_slug=section_slug, tags=tags, summary=summary,
+            image=image, slug=slug, path=path, aliases=aliases, draft=draft, metered=metered,
+            body=rendered.html, toc=rendered.toc, params=params, assets=assets, digest="",
+            source_line=self.line_of("slug") if "slug" in meta else self.line_of("title"),
+        )
+
+    def image(self, folder: Path, url_of) -> Image | None:
+        value = self.meta.get("image")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = {"src": value}
+        if not isinstance(value, dict):
+            self.fail("image", "'image' must be a file name or {src, alt, caption, credit}")
+            return None
+        for key in value:
+            if key not in IMAGE_KEYS:
+                self.fail("image", f"unknown key 'image.{key}' (use {', '.join(IMAGE_KEYS)})")
+        src = value.get("src")
+        if not isinstance(src, str) or not src.strip():
+            self.fail("image", "'image.src' is required: the image file, relative to the article's folder")
+            return None
+        texts = {k: str(value.get(k) or "") for k in ("alt", "caption", "credit")}
+        if re.match(r"^https?://", src):
+            return Image(url=src, **texts)
+        target = folder / src if not src.startswith("/") else None
+        url = url_of(target) if target is not None else src
+        if url is None:
+            self.fail("image", f"image file '{src}' not found next to the article")
+            return None
+        size = image_size(target) if target is not None else None
+        return Image(url=url, width=size[0] if size else None, height=size[1] if size else None, **texts)
+
+
+def _bundle_files(settings: ParseSettings, bundle: str) -> list[str]:
+    root = settings.content_dir / bundle
+    files = []
+    for file in sorted(root.rglob("*")):
+        name = file.relative_to(settings.content_dir).as_posix()
+        if file.is_file() and not name.endswith((".md", ".markdown")) and not any(
+                p.startswith(".") for p in name.split("/")):
+            files.append(name)
+    return files
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
+    """Dates without an offset are in the site's zone; a bare date is midnight there, never the day before."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+    if isinstance(value, Date):
+        return datetime.combine(value, time(0, 0), tzinfo=tz)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parse_date(parsed, tz)
+    return None
+
+
+def digest_of(raw: bytes, settings: ParseSettings) -> str:
+    return hashlib.sha1(raw + settings.fingerprint().encode()).hexdigest()

@@ -1,0 +1,179 @@
+"""Decide every page of the site (its file, template and context), then render it with Jinja."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+from jinja2 import Environment
+from markupsafe import escape
+
+from . import meter, urls
+from .config import SiteConfig
+from .model import Document, Group, Site
+from .structured import article_jsonld
+from .theme import Theme
+
+FEED_ENTRIES = 20
+NEWS_SITEMAP_HOURS = 48
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One output file to render: where it goes, with which template and what the template sees."""
+
+    output: str                 # file path inside the output folder, e.g. news/vote/index.html
+    template: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    number: int
+    total: int
+    items: tuple[Document, ...]
+    first_path: str
+    prev_path: str | None
+    next_path: str | None
+
+
+def paginate(items: tuple[Document, ...], per_page: int, base: str) -> list[Pagination]:
+    total = max(1, math.ceil(len(items) / per_page))
+    return [Pagination(number=n, total=total, items=items[(n - 1) * per_page:n * per_page], first_path=base,
+                       prev_path=urls.paginated(base, n - 1) if n > 1 else None,
+                       next_path=urls.paginated(base, n + 1) if n < total else None)
+            for n in range(1, total + 1)]
+
+
+def configure(env: Environment, config: SiteConfig, theme: Theme, site: Site) -> None:
+    """Filters and globals every template may use."""
+    base_path = config.base_path
+    env.filters["link"] = lambda path: urls.link(base_path, path) if path.startswith("/") else path
+    env.filters["absolute"] = lambda path: urls.absolute(config.base_url, path) if path.startswith("/") else path
+    env.filters["isodate"] = lambda when: when.isoformat(timespec="seconds")
+    env.filters["humandate"] = lambda when: f"{when.day} {when:%B %Y}"
+    env.filters["slugify"] = urls.slugify
+    env.filters["feed_content"] = lambda document: feed_content(document, config)
+    env.globals.update(
+        config=config,
+        site=site,
+        urls=urls,
+        asset=lambda name: urls.link(base_path, "/" + theme.asset(name)),
+        is_metered=lambda document: meter.is_metered(document, config.meter),
+    )
+
+
+def meta(config: SiteConfig, path: str, title: str, kind: str, description: str = "",
+         image: str | None = None, noindex: bool = False) -> dict[str, Any]:
+    """What the <head> of every page needs: canonical URL, Open Graph and Twitter card fields."""
+    full_title = config.title if kind == "home" and title == config.title else f"{title} | {config.title}"
+    if image and image.startswith("/"):
+        image = urls.absolute(config.base_url, urls.link(config.base_path, image))
+    return {"title": title, "full_title": full_title, "path": path, "kind": kind,
+            "canonical": urls.absolute(config.base_url, urls.link(config.base_path, path)),
+            "description": description or config.description, "image": image, "noindex": noindex,
+            "og_type": "article" if kind == "article" else "website"}
+
+
+def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
+    """Every HTML, XML and text file of the site, in a fixed order."""
+    for pagination in paginate(site.articles, config.paginate, "/"):
+        path = urls.paginated("/", pagination.number)
+        title = config.title if pagination.number == 1 else f"{config.title}, page {pagination.number}"
+        yield Page(urls.output_file(path), "list.html",
+                   {"page": meta(config, path, title, "home"), "group": None, "pagination": pagination})
+    for article in site.articles:
+        yield article_page(article, site, config)
+    for document in site.pages:
+        yield Page(urls.output_file(document.path), f"{document.layout}.html",
+                   {"page": meta(config, document.path, document.title, "page", document.summary,
+                                 document.image.url if document.image else None), "document": document})
+    for group in (*site.sections, *site.tags, *site.extra["by_author"]):
+        yield from group_pages(group, config)
+    yield from feeds(site, config)
+    yield from sitemaps(site, config)
+    yield Page("404.html", "404.html", {"page": meta(config, "/404.html", "Page not found", "404", noindex=True)})
+    for document in (*site.articles, *site.pages):
+        for alias in document.aliases:
+            yield Page(urls.output_file(alias), "redirect.html",
+                       {"page": meta(config, document.path, document.title, "redirect", noindex=True),
+                        "target": document})
+
+
+def article_page(article: Document, site: Site, config: SiteConfig) -> Page:
+    metered = meter.is_metered(article, config.meter)
+    page = meta(config, article.path, article.title, "article", article.summary,
+                article.image.url if article.image else None)
+    return Page(urls.output_file(article.path), f"{article.layout}.html", {
+        "page": page,
+        "article": article,
+        "related": site.related.get(article.path, ()),
+        "authors": [site.authors[name] for name in article.authors],
+        "jsonld": article_jsonld(article, config, page["canonical"], page["image"], metered),
+        "meter_settings": meter.script_settings(article, config) if metered else None,
+    })
+
+
+def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
+    label = {"section": group.name, "tag": f"Tagged \u201c{group.name}\u201d", "author": group.name}[group.kind]
+    description = group.author.bio if group.author else ""
+    for pagination in paginate(group.articles, config.paginate, group.path):
+        path = urls.paginated(group.path, pagination.number)
+        title = label if pagination.number == 1 else f"{label}, page {pagination.number}"
+        yield Page(urls.output_file(path), "list.html",
+                   {"page": meta(config, path, title, group.kind, description), "group": group,
+                    "pagination": pagination})
+
+
+def feeds(site: Site, config: SiteConfig) -> Iterator[Page]:
+    """Atom feeds: the site's and one per section."""
+    yield _feed("/feed.xml", config.title, "/", site.articles, config)
+    for section in site.sections:
+        yield _feed(f"{section.path}feed.xml", f"{section.name} | {config.title}", section.path,
+                    section.articles, config)
+
+
+def _feed(path: str, title: str, home: str, articles: tuple[Document, ...], config: SiteConfig) -> Page:
+    entries = articles[:FEED_ENTRIES]
+    updated = max((a.lastmod for a in entries), default=None)
+    return Page(path.lstrip("/"), "feed.xml", {"feed": {"title": title, "path": path, "home": home,
+                                                       "entries": entries, "updated": updated}})
+
+
+def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
+    entries: list[tuple[str, datetime | None]] = []
+    for pagination in paginate(site.articles, config.paginate, "/"):
+        entries.append((urls.paginated("/", pagination.number), _newest(pagination.items)))
+    entries += [(a.path, a.lastmod) for a in site.articles]
+    entries += [(p.path, p.lastmod) for p in site.pages]
+    for group in (*site.sections, *site.tags, *site.extra["by_author"]):
+        for pagination in paginate(group.articles, config.paginate, group.path):
+            entries.append((urls.paginated(group.path, pagination.number), _newest(pagination.items)))
+    yield Page("sitemap.xml", "sitemap.xml", {"entries": entries})
+    since = site.built_at - timedelta(hours=NEWS_SITEMAP_HOURS)
+    recent = [a for a in site.articles if a.date >= since]
+    yield Page("news-sitemap.xml", "news-sitemap.xml", {"articles": recent})
+    yield Page("robots.txt", "robots.txt", {})
+
+
+def _newest(articles: tuple[Document, ...]) -> datetime | None:
+    return max((a.lastmod for a in articles), default=None)
+
+
+def feed_content(document: Document, config: SiteConfig) -> str:
+    """The HTML a feed reader gets: lead image and the public part of the body (never a metered article's rest)."""
+    html = meter.public_html(document, config.meter)
+    if document.image:
+        src = document.image.url
+        if src.startswith("/"):
+            src = urls.absolute(config.base_url, urls.link(config.base_path, src))
+        html = f'<p><img src="{escape(src)}" alt="{escape(document.image.alt)}"></p>\n' + html
+    if meter.is_metered(document, config.meter):
+        href = urls.absolute(config.base_url, urls.link(config.base_path, document.path))
+        html += f'\n<p><a href="{escape(href)}">Continue reading</a></p>'
+    return html
+
+
+def render_page(page: Page, env: Environment) -> bytes:
+    return env.get_template(page.template).render(page.context).encode("utf-8")

@@ -1,0 +1,72 @@
+"""Find a theme (the site's themes/NAME first, then the package's), its templates and static files."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
+
+from .errors import SourceError, SsgError
+
+PACKAGE_THEMES = Path(__file__).parent / "themes"
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    name: str
+    folders: tuple[Path, ...]          # most specific first: the site's copy, then the package's
+    static: dict[str, Path]            # "css/site.css" -> file, the site's files shadowing the package's
+    fingerprinted: dict[str, str]      # "css/site.css" -> "assets/css/site.1a2b3c4d5e.css"
+
+    def asset(self, name: str) -> str:
+        """Output path of a static file; a template naming a file the theme lacks is an error."""
+        try:
+            return self.fingerprinted[name]
+        except KeyError:
+            raise ValueError(f"theme '{self.name}' has no static file '{name}'") from None
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        return [folder / "templates" for folder in self.folders if (folder / "templates").is_dir()]
+
+    def layouts(self) -> frozenset[str]:
+        """Templates a document may name with `layout:`."""
+        names = set()
+        for folder in self.template_dirs:
+            names |= {p.stem for p in folder.glob("*.html") if p.stem not in ("base", "list", "404", "redirect")}
+        return frozenset(names)
+
+
+def load_theme(site_dir: Path, name: str) -> Theme:
+    folders = tuple(folder for folder in (site_dir / "themes" / name, PACKAGE_THEMES / name) if folder.is_dir())
+    if not folders:
+        available = sorted(p.name for p in PACKAGE_THEMES.iterdir() if p.is_dir())
+        raise SsgError(SourceError(str(site_dir / "site.yaml"), 0,
+                                   f"theme '{name}' not found in themes/ or among the built-in themes "
+                                   f"({', '.join(available)})"))
+    static: dict[str, Path] = {}
+    for folder in reversed(folders):
+        root = folder / "static"
+        if root.is_dir():
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and not file.name.startswith("."):
+                    static[file.relative_to(root).as_posix()] = file
+    fingerprinted = {name: _fingerprint(name, file.read_bytes()) for name, file in static.items()}
+    return Theme(name=name, folders=folders, static=static, fingerprinted=fingerprinted)
+
+
+def _fingerprint(name: str, data: bytes) -> str:
+    """css/site.css -> assets/css/site.<hash>.css, so a CDN may cache it for ever."""
+    stem, dot, suffix = name.rpartition(".")
+    digest = hashlib.sha1(data).hexdigest()[:10]
+    return f"assets/{stem}.{digest}.{suffix}" if dot else f"assets/{name}.{digest}"
+
+
+def make_environment(theme: Theme) -> Environment:
+    """Autoescape everything (HTML and XML) and fail loudly on a missing variable."""
+    package_themes = {p.name: FileSystemLoader(p / "templates") for p in PACKAGE_THEMES.iterdir()
+                      if (p / "templates").is_dir()}
+    loader = ChoiceLoader([FileSystemLoader([str(d) for d in theme.template_dirs]), PrefixLoader(package_themes)])
+    return Environment(loader=loader, autoescape=select_autoescape(["html", "xml"], disabled_extensions=["txt"], default=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)

@@ -1,0 +1,73 @@
+"""Every URL rule of the site in one place: slugs, permalinks, list pages and link prefixes."""
+from __future__ import annotations
+
+import posixpath
+from datetime import datetime
+
+from slugify import slugify as _slugify
+
+
+def slugify(text: str) -> str:
+    """"Élection à Séoul!" -> "election-a-seoul"; falls back to a Unicode slug for scripts with no ASCII form."""
+    slug = _slugify(text)
+    return slug or _slugify(text, allow_unicode=True)
+
+
+def article_path(pattern: str, section_slug: str, slug: str, date: datetime | None) -> str:
+    """Fill the permalink pattern; `date` is already in the site's time zone."""
+    values = {"section": section_slug, "slug": slug}
+    if date is not None:
+        values |= {"year": f"{date.year:04d}", "month": f"{date.month:02d}", "day": f"{date.day:02d}"}
+    return normalize_path(pattern.format(**values))
+
+
+def page_path(slug: str) -> str:
+    return normalize_path(f"/{slug}/")
+
+
+def normalize_path(path: str) -> str:
+    """Collapse doubled slashes and make every page path look like /a/b/."""
+    path = "/" + "/".join(part for part in path.split("/") if part)
+    return path if path.endswith((".html", ".xml")) else path.rstrip("/") + "/"
+
+
+def is_safe_path(path: str) -> bool:
+    """A path stays inside the output folder when it has no '..' and no backslash or NUL."""
+    parts = path.split("/")
+    return path.startswith("/") and ".." not in parts and "." not in parts[1:-1] and "\\" not in path and "\0" not in path
+
+
+def paginated(base: str, number: int) -> str:
+    """/news/ page 1 is /news/, page 2 is /news/page/2/."""
+    return base if number == 1 else f"{base}page/{number}/"
+
+
+def section_path(section_slug: str) -> str:
+    return f"/{section_slug}/"
+
+
+def tag_path(tag_slug: str) -> str:
+    return f"/tags/{tag_slug}/"
+
+
+def author_path(author_slug: str) -> str:
+    return f"/authors/{author_slug}/"
+
+
+def output_file(path: str) -> str:
+    """The file that serves a URL path: /news/x/ -> news/x/index.html."""
+    return path.lstrip("/") + "index.html" if path.endswith("/") else path.lstrip("/")
+
+
+def link(base_path: str, path: str) -> str:
+    """Root-relative link, under the site's base path when it lives in a sub-folder."""
+    return base_path + path
+
+
+def absolute(base_url: str, path: str) -> str:
+    return base_url.rstrip("/") + path
+
+
+def resolve_relative(folder: str, reference: str) -> str:
+    """Resolve a relative file reference against a content folder: ("news/a", "../b.jpg") -> "news/b.jpg"."""
+    return posixpath.normpath(posixpath.join(folder, reference)).lstrip("/")
