@@ -47,15 +47,13 @@ def assemble_site(documents: list[Document], sources: Sources, config: SiteConfi
             lo = max(0, index - RELATED_EACH_SIDE)
             related[article.path] = section.articles[lo:index] + section.articles[index + 1:index + 1 + RELATED_EACH_SIDE]
 
-    included = {d.source for d in published}
     document_names = frozenset(sources.documents)
     copied = [(name, "/" + name) for name in sources.assets if not bundle_of(name, document_names)]
     copied += [asset for d in published for asset in d.assets]
 
     site = Site(articles=tuple(articles), pages=tuple(pages), sections=tuple(sections), tags=tuple(tags),
-                authors=authors, related=related, assets=tuple(sorted(copied)), built_at=now,
-                extra={"by_author": by_author})
-    errors = find_collisions(site, included)
+                by_author=by_author, authors=authors, related=related, assets=tuple(sorted(copied)), built_at=now)
+    errors = find_collisions(site, config)
     return site, errors
 
 
@@ -69,7 +67,7 @@ def _group(articles, kind, keys_of, path_of) -> list[Group]:
     return [Group(kind, display[slug], slug, path_of(slug), tuple(items)) for slug, items in members.items()]
 
 
-def find_collisions(site: Site, included: set[str]) -> list[SourceError]:
+def find_collisions(site: Site, config: SiteConfig) -> list[SourceError]:
     """Two inputs must never claim the same URL: last writer wins would lose one silently."""
     owners: dict[str, Document] = {}
     errors = []
@@ -82,10 +80,23 @@ def find_collisions(site: Site, included: set[str]) -> list[SourceError]:
                                           "give one of them a different 'slug' or 'aliases'"))
             else:
                 owners[path] = document
-    generated = {"/", "/tags/", "/authors/"} | {g.path for g in site.sections} \
-        | {g.path for g in site.tags} | {g.path for g in site.extra["by_author"]}
+    generated = generated_paths(site, config)
     for path, document in owners.items():
-        if path in generated or path.rstrip("/") + "/" in {"/feed.xml/", "/sitemap.xml/"}:
+        # /robots.txt/ would need a folder where the file robots.txt is written
+        if path in generated or path.rstrip("/") in generated:
             errors.append(SourceError(document.source, document.source_line,
-                                      f"URL {path} is reserved for a generated list page; choose another 'slug'"))
+                                      f"URL {path} is reserved for a page the generator makes; choose another "
+                                      "'slug' or alias"))
     return errors
+
+
+def generated_paths(site: Site, config: SiteConfig) -> set[str]:
+    """The URLs the generator makes itself: list pages and their later pages, feeds and fixed files."""
+    paths = {"/tags/", "/authors/", "/feed.xml", "/sitemap.xml", "/news-sitemap.xml", "/robots.txt", "/404.html"}
+    lists = [("/", site.articles)] + [(g.path, g.articles) for g in (*site.sections, *site.tags,
+                                                                       *site.by_author)]
+    for base, articles in lists:
+        pages = max(1, -(-len(articles) // config.paginate))
+        paths |= {urls.paginated(base, number) for number in range(1, pages + 1)}
+    paths |= {f"{section.path}feed.xml" for section in site.sections}
+    return paths

@@ -1,13 +1,15 @@
 """`ssg check`: build in memory and report links to pages or files that the site does not have."""
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .errors import SourceError
-from .pipeline import BuildOptions, load_site, site_files
+from .pipeline import BuildOptions, load_site, open_cache, site_files
 
 
 class _Links(HTMLParser):
@@ -23,7 +25,14 @@ class _Links(HTMLParser):
 
 def check_site(options: BuildOptions) -> list[SourceError]:
     """Return one error per broken internal link or missing image (content errors raise BuildFailed)."""
-    loaded = load_site(options)
+    cache = open_cache(dataclasses.replace(options, use_cache=False))
+    try:
+        return _check(load_site(options, cache))
+    finally:
+        cache.close()
+
+
+def _check(loaded) -> list[SourceError]:
     base_path = loaded.config.base_path
     files = {}
     for name, data in site_files(loaded):
@@ -42,8 +51,18 @@ def check_site(options: BuildOptions) -> list[SourceError]:
                 continue
             where = sources.get(page_path, name)
             kind = "image" if re.search(r"\.(png|jpe?g|gif|webp|svg|avif)$", target, re.I) else "page"
-            errors.append(SourceError(where, 0, f"links to missing {kind} {link}"))
-    return sorted(set(errors), key=lambda e: (e.path, e.message))
+            line = _line_of(link, loaded.content_dir.parent / where) if where != name else 0
+            errors.append(SourceError(where, line, f"links to missing {kind} {link}"))
+    return sorted(set(errors), key=lambda e: (e.path, e.line, e.message))
+
+
+def _line_of(link: str, source: Path) -> int:
+    """The first line of the Markdown source that names the link; 0 when a template made it."""
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    return next((number for number, text in enumerate(lines, 1) if link in text), 0)
 
 
 def _target(link: str, page_path: str, base_path: str) -> str | None:

@@ -27,8 +27,8 @@ def script_settings(document: Document, config: SiteConfig) -> str:
     }, ensure_ascii=False, separators=(",", ":"))
 
 
-def public_html(document: Document, meter: MeterConfig | None) -> str:
+def public_html(body: str, document: Document, meter: MeterConfig | None) -> str:
     """What may leave the page (feeds): the teaser of a metered article, or the whole body."""
     if not is_metered(document, meter):
-        return document.body.replace(TEASER_CUT, "")
-    return document.body.split(TEASER_CUT, 1)[0]
+        return body.replace(TEASER_CUT, "")
+    return body.split(TEASER_CUT, 1)[0]

@@ -1,7 +1,7 @@
 """The site as data: parsed documents and the groups built from them. No I/O here."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ class Document:
     """One Markdown file after parsing: an article or a standalone page."""
 
     source: str                 # path as the user knows it, e.g. content/news/vote.md
+    relative: str               # the same path inside content/: news/vote.md
     kind: str                   # "article" or "page"
     layout: str                 # template name without ".html"
     title: str
@@ -82,8 +83,8 @@ class Site:
     pages: tuple[Document, ...]
     sections: tuple[Group, ...]               # in navigation order
     tags: tuple[Group, ...]
+    by_author: tuple[Group, ...]
     authors: dict[str, Author]
     related: dict[str, tuple[Document, ...]]  # article path -> "More in {section}" articles
     assets: tuple[tuple[str, str], ...]       # (file under content/, output path)
     built_at: datetime
-    extra: dict[str, Any] = field(default_factory=dict)

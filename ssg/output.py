@@ -48,6 +48,13 @@ class Staging:
     def add_file(self, name: str, source: Path) -> None:
         self.add(name, source.read_bytes())
 
+    def record(self, name: str, written: bool) -> None:
+        """A file another process staged (written) or found unchanged; its name is already claimed."""
+        if written:
+            self.written.append(name)
+        else:
+            self.unchanged += 1
+
     def keep(self, name: str) -> None:
         """The file already in the output is known to be current (the cache says so)."""
         self.claim(name)

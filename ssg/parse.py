@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from . import urls
+from .config import YamlLoader
 from .errors import SourceError
 from .markup import DocumentContext, MarkdownRenderer, image_size
 from .model import Document, Image
@@ -21,7 +22,6 @@ from .sources import bundle_of, is_bundle_index
 FRONT_MATTER_KEYS = ("title", "date", "author", "authors", "section", "tags", "summary", "image", "slug",
                      "draft", "metered", "updated", "aliases", "layout", "params")
 IMAGE_KEYS = ("src", "alt", "caption", "credit")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: same result, faster
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,7 @@ def parse_document(relative: str, raw: bytes, settings: ParseSettings,
         return None, [SourceError(label, 1, "missing front matter: start the file with a '---' line, "
                                             "then 'title: ...', then another '---' line")]
     try:
-        meta = yaml.load(front, Loader=_YAML_LOADER) or {}
+        meta = yaml.load(front, Loader=YamlLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 2 + mark.line if mark else 1
@@ -116,7 +116,9 @@ class _FieldReader:
 
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.meta.get(key, [])
-        if isinstance(value, str):
+        if value is None:
+            value = []  # `author:` left empty, as `ssg new` writes it
+        elif isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
             self.fail(key, f"'{key}' must be a list like [a, b], got {value!r}")
@@ -218,7 +220,7 @@ class _FieldReader:
         if bundle:
             assets = tuple((name, path + name[len(bundle):]) for name in _bundle_files(settings, bundle))
         return Document(
-            source=self.label, kind=kind, layout=layout, title=title, date=when, updated=updated,
+            source=self.label, relative=relative, kind=kind, layout=layout, title=title, date=when, updated=updated,
             authors=authors, section=section, section_slug=section_slug, tags=tags, summary=summary,
             image=image, slug=slug, path=path, aliases=aliases, draft=draft, metered=metered,
             body=rendered.html, toc=rendered.toc, params=params, assets=assets, digest="",
@@ -279,5 +281,3 @@ def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
     return None
 
 
-def digest_of(raw: bytes, settings: ParseSettings) -> str:
-    return hashlib.sha1(raw + settings.fingerprint().encode()).hexdigest()

@@ -1,8 +1,16 @@
-"""build(): the whole generator, from site.yaml and content/ to a finished output folder."""
+"""build(): the whole generator, from site.yaml and content/ to a finished output folder.
+
+read settings -> find sources -> parse (cached, in parallel) -> assemble -> render what changed
+(in parallel) -> stage changed files -> swap them into place. Nothing in the output folder changes
+until every page has rendered.
+"""
 from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
+import multiprocessing
+import os
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -11,19 +19,25 @@ from pathlib import Path
 from typing import Iterator
 
 import jinja2
+import markdown
+import pygments
 
 from .assemble import assemble_site
+from .cache import CACHE_DIR, BodyStore, BuildCache, CachedDocument
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, SourceError, SsgError
 from .markup import MarkdownRenderer
 from .model import Document, Site
 from .output import Staging
-from .parse import ParseSettings, digest_of, parse_document
-from .render import configure, render_page, site_pages
-from .sources import Sources, discover_sources
+from .parse import ParseSettings, parse_document
+from .render import Page, configure, render_page, site_nav, site_pages
+from .sources import Sources, bundle_of, discover_sources
 from .theme import Theme, load_theme, make_environment
 
 METER_SCRIPT = "js/meter.js"
+VERSION = "0.1.0"
+# Below this many tasks a process pool costs more (start-up, pickling) than it saves.
+POOL_THRESHOLD = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,8 @@ class BuildOptions:
     future: bool = False
     base_url: str | None = None
     now: datetime | None = None          # "now" for future articles and the news sitemap; tests pin it
+    use_cache: bool = True               # False: a clean build that neither reads nor writes .ssg-cache/
+    jobs: int | None = None              # worker processes; default: one per core
 
     @property
     def output(self) -> Path:
@@ -45,13 +61,26 @@ class BuildReport:
     written: list[str] = field(default_factory=list)    # output files whose bytes changed
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    pages: int = 0
+    pages: int = 0                                      # pages (not copied files) in the site
+    rendered: int = 0                                   # pages rendered by this build
+    parsed: int = 0                                     # documents parsed by this build
+    cache_hits: int = 0                                 # documents taken from the cache
     seconds: float = 0.0
     meter_script_gzip: int | None = None                # bytes of JavaScript on a metered page, gzipped
+    base_url: str = "/"
 
     def summary(self) -> str:
-        return (f"{self.pages} pages: {len(self.written)} written, {self.unchanged} unchanged, "
-                f"{len(self.removed)} removed in {self.seconds:.2f} s")
+        return (f"{self.pages} pages, {len(self.written)} files written, {self.unchanged} unchanged, "
+                f"{len(self.removed)} removed; {self.parsed} parsed, {self.cache_hits} from cache, "
+                f"{self.rendered} rendered in {self.seconds:.2f} s")
+
+    def changed_urls(self) -> list[str]:
+        """Absolute URLs whose content changed or vanished: what a CDN purge needs."""
+        urls = []
+        for name in sorted({*self.written, *self.removed}):
+            path = name[: -len("index.html")] if name.endswith("index.html") else name
+            urls.append(self.base_url.rstrip("/") + "/" + path)
+        return urls
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,17 +92,42 @@ class LoadedSite:
     site: Site
     content_dir: Path
     env: jinja2.Environment
+    bodies: BodyStore
+    site_key: str          # digest of every site-wide input a page depends on
 
 
-def load_site(options: BuildOptions) -> LoadedSite:
+def build(options: BuildOptions) -> BuildReport:
+    """Turn the content folder into a static site; raise BuildFailed (and write nothing) on any error."""
+    started = time.perf_counter()
+    check_output_folder(options.site_dir, options.output)
+    report = BuildReport()
+    cache = open_cache(options)
+    try:
+        loaded = load_site(options, cache, report)
+        write_site(loaded, cache, options, report)
+    finally:
+        cache.close()
+    report.meter_script_gzip = meter_script_size(loaded.theme) if loaded.config.meter else None
+    report.base_url = loaded.config.base_url
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def open_cache(options: BuildOptions) -> BuildCache:
+    path = options.site_dir / CACHE_DIR if options.use_cache else None
+    return BuildCache(path, fingerprint=f"{VERSION}|{markdown.__version__}|{pygments.__version__}")
+
+
+def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | None = None) -> LoadedSite:
     """Read settings, theme and content; raise BuildFailed listing every error found."""
+    report = report or BuildReport()
     site_dir = options.site_dir
     config = load_config(site_dir, options.base_url)
     theme = load_theme(site_dir, config.theme)
     content_dir = site_dir / "content"
     sources = discover_sources(content_dir) if content_dir.is_dir() else Sources((), ())
     settings = parse_settings(site_dir, config, theme, sources)
-    documents, errors = parse_all(sources, settings)
+    documents, errors = parse_all(sources, settings, cache, options.jobs, report)
     now = options.now or datetime.now(timezone.utc)
     site, collisions = assemble_site(documents, sources, config, now.astimezone(config.tzinfo),
                                      drafts=options.drafts, future=options.future)
@@ -81,41 +135,12 @@ def load_site(options: BuildOptions) -> LoadedSite:
     if errors:
         raise BuildFailed(errors)
     env = make_environment(theme)
-    configure(env, config, theme, site)
-    return LoadedSite(config, theme, site, content_dir, env)
-
-
-def site_files(loaded: LoadedSite) -> Iterator[tuple[str, bytes | Path]]:
-    """Every output file: rendered pages as bytes, copied files as their source path."""
-    for page in site_pages(loaded.site, loaded.config):
-        yield page.output, render_template(page, loaded.env)
-    for name, target in loaded.site.assets:
-        yield target.lstrip("/"), loaded.content_dir / name
-    for name, fingerprinted in loaded.theme.fingerprinted.items():
-        yield fingerprinted, loaded.theme.static[name]
-
-
-def build(options: BuildOptions) -> BuildReport:
-    """Turn the content folder into a static site; raise BuildFailed (and write nothing) on any error."""
-    started = time.perf_counter()
-    check_output_folder(options.site_dir, options.output)
-    loaded = load_site(options)
-    staging = Staging(options.output)
-    report = BuildReport()
-    try:
-        for name, data in site_files(loaded):
-            if isinstance(data, bytes):
-                staging.add(name, data)
-                report.pages += 1
-            else:
-                staging.add_file(name, data)
-        report.removed = staging.commit()
-    finally:
-        staging.discard()
-    report.written, report.unchanged = staging.written, staging.unchanged
-    report.meter_script_gzip = meter_script_size(loaded.theme) if loaded.config.meter else None
-    report.seconds = time.perf_counter() - started
-    return report
+    bodies = BodyStore(cache.path)
+    nav = site_nav(site)
+    configure(env, config, theme, nav, lambda document: bodies.body(document.relative))
+    site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, template_digest(theme),
+                                  jinja2.__version__)).encode()).hexdigest()
+    return LoadedSite(config, theme, site, content_dir, env, bodies, site_key)
 
 
 def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: Sources) -> ParseSettings:
@@ -126,23 +151,239 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
         layouts=theme.layouts(), documents=frozenset(sources.documents))
 
 
-def parse_all(sources: Sources, settings: ParseSettings) -> tuple[list[Document], list[SourceError]]:
-    """Parse every document, collecting the errors of all files before failing once."""
-    renderer = MarkdownRenderer()
-    documents, errors = [], []
+# ---- parsing -------------------------------------------------------------------------------------
+
+def parse_all(sources: Sources, settings: ParseSettings, cache: BuildCache, jobs: int | None,
+              report: BuildReport) -> tuple[list[Document], list[SourceError]]:
+    """Parse what changed since the cache was written, reuse the rest; collect every error.
+
+    Rendered bodies go straight to the cache in batches and are read back page by page when
+    rendering, so a 10,000-article build never holds all the site's HTML in memory."""
+    cached = cache.documents()
+    states = folder_states(sources, settings.content_dir)
+    fingerprint = settings.fingerprint()
+    documents: dict[str, Document] = {}
+    tasks = []
     for relative in sources.documents:
-        raw = (settings.content_dir / relative).read_bytes()
-        document, problems = parse_document(relative, raw, settings, renderer)
-        errors += problems
-        if document is not None:
-            documents.append(dataclasses.replace(document, digest=digest_of(raw, settings)))
-    return documents, errors
+        stat = (settings.content_dir / relative).stat()
+        entry = cached.get(relative)
+        if entry and entry.still_valid(stat.st_mtime_ns, stat.st_size, states[relative]):
+            documents[relative] = entry.document
+        else:
+            tasks.append(ParseTask(relative, stat.st_mtime_ns, stat.st_size, states[relative],
+                                   fingerprint, entry.digest if entry else None))
+    errors: list[SourceError] = []
+    stored = []
+    stored_at = time.time()
+    for result in run_tasks(parse_one, tasks, jobs, _init_parse_worker, (settings,)):
+        task = result.task
+        errors += result.errors
+        if result.document is None and not result.errors:  # same bytes as cached: only the stat moved
+            document = cached[task.relative].document
+            stored.append((task.relative, _entry(task, result.digest, stored_at, document), None))
+        elif result.document is not None:
+            document = result.document
+            stored.append((task.relative, _entry(task, result.digest, stored_at,
+                                                 dataclasses.replace(document, body="")), document.body))
+            report.parsed += 1
+        else:
+            continue
+        documents[task.relative] = dataclasses.replace(document, body="")
+        if len(stored) >= 256:
+            cache.store_documents(stored)
+            stored = []
+    cache.store_documents(stored)
+    cache.forget_documents(keep=set(sources.documents))
+    report.cache_hits = len(documents) - report.parsed
+    ordered = [documents[r] for r in sources.documents if r in documents]
+    return ordered, errors
 
 
-def render_template(page, env: jinja2.Environment) -> bytes:
+@dataclass(frozen=True, slots=True)
+class ParseTask:
+    relative: str
+    mtime_ns: int
+    size: int
+    folder_state: str
+    fingerprint: str
+    cached_digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    task: ParseTask
+    digest: str
+    document: Document | None       # None with no errors: unchanged since cached
+    errors: list[SourceError]
+
+
+def _entry(task: ParseTask, digest: str, stored_at: float, document: Document) -> CachedDocument:
+    return CachedDocument(task.mtime_ns, task.size, task.folder_state, digest, stored_at, document)
+
+
+_worker: dict = {}  # per-process state of a pool worker, set by its initializer
+
+
+def _init_parse_worker(settings: ParseSettings) -> None:
+    _worker["settings"] = settings
+    _worker["renderer"] = MarkdownRenderer()
+
+
+def parse_one(task: ParseTask) -> ParseResult:
+    settings: ParseSettings = _worker["settings"]
+    raw = (settings.content_dir / task.relative).read_bytes()
+    # Everything a Document is made of: its bytes, its path (slug, section), settings, the files beside it.
+    digest = hashlib.sha1(raw + f"|{task.relative}|{task.fingerprint}|{task.folder_state}".encode()).hexdigest()
+    if digest == task.cached_digest:
+        return ParseResult(task, digest, None, [])
+    document, errors = parse_document(task.relative, raw, settings, _worker["renderer"])
+    if document is not None:
+        document = dataclasses.replace(document, digest=digest)
+    return ParseResult(task, digest, document, errors)
+
+
+def folder_states(sources: Sources, content_dir: Path) -> dict[str, str]:
+    """For each document, the size and time of the files beside it (its images): a changed image
+    changes the page (its width and height are in the HTML)."""
+    documents = frozenset(sources.documents)
+    by_folder: dict[str, list[str]] = {}
+    for asset in sources.assets:
+        owner = bundle_of(asset, documents)
+        folder = owner.rsplit("/", 1)[0] if owner else asset.rpartition("/")[0]
+        by_folder.setdefault(folder, []).append(asset)
+    states = {}
+    for relative in sources.documents:
+        folder = relative.rpartition("/")[0]
+        parts = []
+        for asset in by_folder.get(folder, ()):
+            stat = (content_dir / asset).stat()
+            parts.append(f"{asset}:{stat.st_size}:{stat.st_mtime_ns}")
+        states[relative] = hashlib.sha1("|".join(parts).encode()).hexdigest() if parts else ""
+    return states
+
+
+def run_tasks(function, tasks: list, jobs: int | None, initializer, initargs: tuple) -> Iterator:
+    """Run tasks in a pool of forked processes when there are enough of them, else in this process."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1 and len(tasks) >= POOL_THRESHOLD and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")  # workers inherit the site; nothing big is pickled
+        with context.Pool(jobs, initializer=initializer, initargs=initargs) as pool:
+            yield from pool.imap_unordered(function, tasks, chunksize=max(1, min(64, len(tasks) // (jobs * 8))))
+        return
+    initializer(*initargs)
+    for task in tasks:
+        yield function(task)
+
+
+# ---- rendering and writing -----------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class RenderTask:
+    index: int                  # position in the page list the worker inherited
+    key: str | None
+    previous_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    output: str
+    key: str | None
+    hash: str
+    written: bool
+
+
+def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, report: BuildReport) -> None:
+    """Render pages whose inputs changed, copy files that changed, then swap them into the output."""
+    out_dir = options.output
+    previous = cache.outputs(out_dir) if out_dir.is_dir() else {}
+    recorded: dict[str, tuple[str, str]] = {}
+    staging = Staging(out_dir)
+    try:
+        pages = list(site_pages(loaded.site, loaded.config))
+        report.pages = len(pages)
+        tasks = []
+        for index, page in enumerate(pages):
+            key = page_key(loaded.site_key, page)
+            old = previous.get(page.output)
+            if key is not None and old is not None and old[0] == key and (out_dir / page.output).is_file():
+                staging.keep(page.output)
+                recorded[page.output] = old
+            else:
+                staging.claim(page.output)
+                tasks.append(RenderTask(index, key, old[1] if old else None))
+        report.rendered = len(tasks)
+        for result in run_tasks(render_one, tasks, options.jobs, _init_render_worker,
+                                (loaded, pages, staging.folder, out_dir.resolve())):
+            recorded[result.output] = (result.key or "", result.hash)
+            staging.record(result.output, result.written)
+        for name, source in copied_files(loaded):
+            stat = source.stat()
+            key = f"file|{source}|{stat.st_size}|{stat.st_mtime_ns}"
+            old = previous.get(name)
+            if old is not None and old[0] == key and (out_dir / name).is_file():
+                staging.keep(name)
+                recorded[name] = old
+            else:
+                data = source.read_bytes()
+                staging.add(name, data)
+                recorded[name] = (key, hashlib.sha1(data).hexdigest())
+        report.removed = staging.commit(previous=set(previous) if previous else None)
+    finally:
+        staging.discard()
+    report.written, report.unchanged = staging.written, staging.unchanged
+    cache.store_outputs(out_dir, recorded)
+
+
+def page_key(site_key: str, page: Page) -> str | None:
+    return None if page.key is None else hashlib.sha1(f"{site_key}|{page.template}|{page.key}".encode()).hexdigest()
+
+
+def _init_render_worker(loaded: LoadedSite, pages: list[Page], staging: Path, out_dir: Path) -> None:
+    loaded.bodies.forget_connection()
+    _worker.update(loaded=loaded, pages=pages, staging=staging, out_dir=out_dir)
+
+
+def render_one(task: RenderTask) -> RenderResult:
+    """Render a page and stage it unless the output already holds the same bytes."""
+    loaded: LoadedSite = _worker["loaded"]
+    page: Page = _worker["pages"][task.index]
+    data = render_template(page, loaded)
+    digest = hashlib.sha1(data).hexdigest()
+    target = _worker["out_dir"] / page.output
+    if task.previous_hash == digest and target.is_file() or task.previous_hash is None and _same_bytes(target, data):
+        return RenderResult(page.output, task.key, digest, written=False)
+    staged = _worker["staging"] / page.output
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(data)
+    return RenderResult(page.output, task.key, digest, written=True)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def copied_files(loaded: LoadedSite) -> Iterator[tuple[str, Path]]:
+    """Files copied as they are: content images and attachments, and the theme's fingerprinted assets."""
+    for name, target in loaded.site.assets:
+        yield target.lstrip("/"), loaded.content_dir / name
+    for name, fingerprinted in loaded.theme.fingerprinted.items():
+        yield fingerprinted, loaded.theme.static[name]
+
+
+def site_files(loaded: LoadedSite) -> Iterator[tuple[str, bytes | Path]]:
+    """Every output file, rendered in memory (for `ssg check`)."""
+    for page in site_pages(loaded.site, loaded.config):
+        yield page.output, render_template(page, loaded)
+    yield from copied_files(loaded)
+
+
+def render_template(page: Page, loaded: LoadedSite) -> bytes:
     """Render one page; a template mistake becomes an error naming the template file and line."""
     try:
-        return render_page(page, env)
+        return render_page(page, loaded.env, lambda document: loaded.bodies.body(document.relative))
     except jinja2.TemplateSyntaxError as exc:
         raise BuildFailed([SourceError(exc.filename or exc.name or page.template, exc.lineno, exc.message or "")]) from None
     except (jinja2.TemplateError, TypeError, AttributeError, KeyError, ValueError) as exc:
@@ -153,11 +394,21 @@ def render_template(page, env: jinja2.Environment) -> bytes:
                                        message)]) from None
 
 
+def template_digest(theme: Theme) -> str:
+    """Any template edit changes every page's key: re-rendering from cached HTML is cheap and always right."""
+    digest = hashlib.sha1()
+    for folder in theme.template_dirs:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                digest.update(file.as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
 def check_output_folder(site_dir: Path, out_dir: Path) -> None:
-    """The output folder is replaced wholesale, so it must never hold the site's own sources."""
+    """The output folder is replaced file by file, so it must never hold the site's own sources."""
     site, out = site_dir.resolve(), out_dir.resolve()
     if out == site or site.is_relative_to(out) or out.is_relative_to(site / "content") \
-            or out.is_relative_to(site / "themes"):
+            or out.is_relative_to(site / "themes") or out.is_relative_to(site / CACHE_DIR):
         raise SsgError(SourceError(str(out_dir), 0, "the output folder must not contain or sit inside the "
                                                     "site's sources; use a folder like _site"))
 

@@ -1,10 +1,11 @@
 """Decide every page of the site (its file, template and context), then render it with Jinja."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from jinja2 import Environment
 from markupsafe import escape
@@ -26,6 +27,41 @@ class Page:
     output: str                 # file path inside the output folder, e.g. news/vote/index.html
     template: str
     context: dict[str, Any]
+    # Everything page-specific the output depends on (digests of the documents shown), or None to
+    # always render. With the site-wide inputs it decides whether a cached output is still current.
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SectionLink:
+    name: str
+    slug: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    title: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteNav:
+    """What every template may know of the whole site. It is kept this small on purpose: each page's
+    cache key covers it, so a theme cannot show data that an incremental build would leave stale."""
+
+    sections: tuple[SectionLink, ...]
+    pages: tuple[PageLink, ...]
+    year: int
+
+
+def site_nav(site: Site) -> SiteNav:
+    return SiteNav(sections=tuple(SectionLink(g.name, g.slug, g.path) for g in site.sections),
+                   pages=tuple(PageLink(d.title, d.path) for d in site.pages), year=site.built_at.year)
+
+
+def _digests(documents) -> str:
+    return ",".join(d.digest for d in documents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +82,8 @@ def paginate(items: tuple[Document, ...], per_page: int, base: str) -> list[Pagi
             for n in range(1, total + 1)]
 
 
-def configure(env: Environment, config: SiteConfig, theme: Theme, site: Site) -> None:
+def configure(env: Environment, config: SiteConfig, theme: Theme, nav: SiteNav,
+              body_of: Callable[[Document], str]) -> None:
     """Filters and globals every template may use."""
     base_path = config.base_path
     env.filters["link"] = lambda path: urls.link(base_path, path) if path.startswith("/") else path
@@ -54,10 +91,10 @@ def configure(env: Environment, config: SiteConfig, theme: Theme, site: Site) ->
     env.filters["isodate"] = lambda when: when.isoformat(timespec="seconds")
     env.filters["humandate"] = lambda when: f"{when.day} {when:%B %Y}"
     env.filters["slugify"] = urls.slugify
-    env.filters["feed_content"] = lambda document: feed_content(document, config)
+    env.filters["feed_content"] = lambda document: feed_content(document, body_of(document), config)
     env.globals.update(
         config=config,
-        site=site,
+        site=nav,
         urls=urls,
         asset=lambda name: urls.link(base_path, "/" + theme.asset(name)),
         is_metered=lambda document: meter.is_metered(document, config.meter),
@@ -82,37 +119,41 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
         path = urls.paginated("/", pagination.number)
         title = config.title if pagination.number == 1 else f"{config.title}, page {pagination.number}"
         yield Page(urls.output_file(path), "list.html",
-                   {"page": meta(config, path, title, "home"), "group": None, "pagination": pagination})
+                   {"page": meta(config, path, title, "home"), "group": None, "pagination": pagination},
+                   key=f"home|{pagination.number}|{pagination.total}|{_digests(pagination.items)}")
     for article in site.articles:
         yield article_page(article, site, config)
     for document in site.pages:
         yield Page(urls.output_file(document.path), f"{document.layout}.html",
                    {"page": meta(config, document.path, document.title, "page", document.summary,
-                                 document.image.url if document.image else None), "document": document})
-    for group in (*site.sections, *site.tags, *site.extra["by_author"]):
+                                 document.image.url if document.image else None), "document": document},
+                   key=f"page|{document.digest}")
+    for group in (*site.sections, *site.tags, *site.by_author):
         yield from group_pages(group, config)
     yield from feeds(site, config)
     yield from sitemaps(site, config)
-    yield Page("404.html", "404.html", {"page": meta(config, "/404.html", "Page not found", "404", noindex=True)})
+    yield Page("404.html", "404.html", {"page": meta(config, "/404.html", "Page not found", "404", noindex=True)},
+               key="404")
     for document in (*site.articles, *site.pages):
         for alias in document.aliases:
             yield Page(urls.output_file(alias), "redirect.html",
                        {"page": meta(config, document.path, document.title, "redirect", noindex=True),
-                        "target": document})
+                        "target": document}, key=f"redirect|{alias}|{document.digest}")
 
 
 def article_page(article: Document, site: Site, config: SiteConfig) -> Page:
     metered = meter.is_metered(article, config.meter)
+    related = site.related.get(article.path, ())
     page = meta(config, article.path, article.title, "article", article.summary,
                 article.image.url if article.image else None)
     return Page(urls.output_file(article.path), f"{article.layout}.html", {
         "page": page,
         "article": article,
-        "related": site.related.get(article.path, ()),
+        "related": related,
         "authors": [site.authors[name] for name in article.authors],
         "jsonld": article_jsonld(article, config, page["canonical"], page["image"], metered),
         "meter_settings": meter.script_settings(article, config) if metered else None,
-    })
+    }, key=f"article|{article.digest}|{_digests(related)}")
 
 
 def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
@@ -122,23 +163,27 @@ def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
         path = urls.paginated(group.path, pagination.number)
         title = label if pagination.number == 1 else f"{label}, page {pagination.number}"
         yield Page(urls.output_file(path), "list.html",
-                   {"page": meta(config, path, title, group.kind, description), "group": group,
-                    "pagination": pagination})
+                   {"page": meta(config, path, title, group.kind, description),
+                    "group": dataclasses.replace(group, articles=()),  # a page shows its own items only
+                    "pagination": pagination},
+                   key=f"{group.kind}|{group.slug}|{group.name}|{group.author}|{pagination.number}|"
+                       f"{pagination.total}|{_digests(pagination.items)}")
 
 
 def feeds(site: Site, config: SiteConfig) -> Iterator[Page]:
     """Atom feeds: the site's and one per section."""
-    yield _feed("/feed.xml", config.title, "/", site.articles, config)
+    yield _feed("/feed.xml", config.title, "/", site.articles, site)
     for section in site.sections:
         yield _feed(f"{section.path}feed.xml", f"{section.name} | {config.title}", section.path,
-                    section.articles, config)
+                    section.articles, site)
 
 
-def _feed(path: str, title: str, home: str, articles: tuple[Document, ...], config: SiteConfig) -> Page:
+def _feed(path: str, title: str, home: str, articles: tuple[Document, ...], site: Site) -> Page:
     entries = articles[:FEED_ENTRIES]
-    updated = max((a.lastmod for a in entries), default=None)
+    updated = max((a.lastmod for a in entries), default=site.built_at)
     return Page(path.lstrip("/"), "feed.xml", {"feed": {"title": title, "path": path, "home": home,
-                                                       "entries": entries, "updated": updated}})
+                                                       "entries": entries, "updated": updated}},
+                key=f"feed|{path}|{title}|{_digests(entries)}" if entries else None)
 
 
 def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
@@ -147,23 +192,23 @@ def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
         entries.append((urls.paginated("/", pagination.number), _newest(pagination.items)))
     entries += [(a.path, a.lastmod) for a in site.articles]
     entries += [(p.path, p.lastmod) for p in site.pages]
-    for group in (*site.sections, *site.tags, *site.extra["by_author"]):
+    for group in (*site.sections, *site.tags, *site.by_author):
         for pagination in paginate(group.articles, config.paginate, group.path):
             entries.append((urls.paginated(group.path, pagination.number), _newest(pagination.items)))
     yield Page("sitemap.xml", "sitemap.xml", {"entries": entries})
     since = site.built_at - timedelta(hours=NEWS_SITEMAP_HOURS)
     recent = [a for a in site.articles if a.date >= since]
     yield Page("news-sitemap.xml", "news-sitemap.xml", {"articles": recent})
-    yield Page("robots.txt", "robots.txt", {})
+    yield Page("robots.txt", "robots.txt", {}, key="robots")
 
 
 def _newest(articles: tuple[Document, ...]) -> datetime | None:
     return max((a.lastmod for a in articles), default=None)
 
 
-def feed_content(document: Document, config: SiteConfig) -> str:
+def feed_content(document: Document, body: str, config: SiteConfig) -> str:
     """The HTML a feed reader gets: lead image and the public part of the body (never a metered article's rest)."""
-    html = meter.public_html(document, config.meter)
+    html = meter.public_html(body, document, config.meter)
     if document.image:
         src = document.image.url
         if src.startswith("/"):
@@ -175,5 +220,10 @@ def feed_content(document: Document, config: SiteConfig) -> str:
     return html
 
 
-def render_page(page: Page, env: Environment) -> bytes:
-    return env.get_template(page.template).render(page.context).encode("utf-8")
+def render_page(page: Page, env: Environment, body_of: Callable[[Document], str]) -> bytes:
+    """Render one page; bodies are fetched only now, so the whole site's HTML is never in memory at once."""
+    context = page.context
+    for name in ("article", "document"):
+        if name in context and not context[name].body:
+            context = {**context, name: dataclasses.replace(context[name], body=body_of(context[name]))}
+    return env.get_template(page.template).render(context).encode("utf-8")

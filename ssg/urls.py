@@ -1,12 +1,17 @@
 """Every URL rule of the site in one place: slugs, permalinks, list pages and link prefixes."""
 from __future__ import annotations
 
+import functools
 import posixpath
 from datetime import datetime
+from urllib.parse import quote, urlsplit
 
 from slugify import slugify as _slugify
 
+URI_SAFE = "/:@!$&'()*+,;=~%?#"  # reserved characters and existing escapes stay as written
 
+
+@functools.lru_cache(maxsize=65536)  # the same section, tag and author names recur on every page
 def slugify(text: str) -> str:
     """"Élection à Séoul!" -> "election-a-seoul"; falls back to a Unicode slug for scripts with no ASCII form."""
     slug = _slugify(text)
@@ -64,8 +69,12 @@ def link(base_path: str, path: str) -> str:
     return base_path + path
 
 
-def absolute(base_url: str, path: str) -> str:
-    return base_url.rstrip("/") + path
+def absolute(base_url: str, root_link: str) -> str:
+    """Absolute URL of a root-relative link, which already carries the base path (see link()).
+
+    Non-ASCII slugs are percent-encoded: sitemaps and feeds want URIs, not IRIs."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}{quote(root_link, safe=URI_SAFE)}"
 
 
 def resolve_relative(folder: str, reference: str) -> str:

@@ -1,0 +1,171 @@
+"""The cache's contract: after any sequence of edits, an incremental build equals a clean build, byte for byte."""
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from ssg.pipeline import BuildOptions, build
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+SECTIONS = ["News", "Business", "Culture", "Science"]
+TAGS = ["council", "transport", "energy", "arts", "schools", "health", "river"]
+AUTHORS = ["Maren Holt", "Tobias Achebe", "Ines Carvalho"]
+WORDS = "the council said river bridge budget school energy market museum night rail plan vote".split()
+
+SITE_YAML = """\
+title: Differential Times
+base_url: https://diff.example.org/
+timezone: Europe/London
+paginate: {paginate}
+authors:
+  Maren Holt:
+    bio: City hall.
+meter:
+  limit: 3
+  teaser_paragraphs: 2
+"""
+
+OVERRIDE = """\
+{{% extends "default/article.html" %}}
+{{% block kicker %}}<p class="kicker override-{n}">{{{{ article.section }}}}</p>{{% endblock %}}
+"""
+
+
+def article_text(rng: random.Random, title: str) -> str:
+    day = rng.randint(1, 27)
+    tags = rng.sample(TAGS, rng.randint(0, 3))
+    paragraphs = "\n\n".join(" ".join(rng.choices(WORDS, k=rng.randint(8, 30))).capitalize() + "."
+                             for _ in range(rng.randint(2, 6)))
+    lines = [
+        "---",
+        f'title: "{title}"',
+        f"date: 2026-{rng.choice(['10', '11'])}-{day:02d} {rng.randint(0, 23):02d}:{rng.choice(['00', '30'])}",
+        f"author: {rng.choice(AUTHORS)}",
+        f"section: {rng.choice(SECTIONS)}",
+        f"tags: [{', '.join(tags)}]",
+        f'summary: "{" ".join(rng.choices(WORDS, k=8))}"',
+    ]
+    if rng.random() < 0.1:
+        lines.append("metered: false")
+    return "\n".join(lines) + "\n---\n\n" + paragraphs + "\n"
+
+
+def set_field(text: str, key: str, value: str) -> str:
+    front, body = text.split("\n---\n", 1)
+    lines = [line for line in front.splitlines() if not line.startswith(f"{key}:")]
+    lines.append(f"{key}: {value}")
+    return "\n".join(lines) + "\n---\n" + body
+
+
+def tree(folder: Path) -> dict[str, str]:
+    files = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = Path(root, name)
+            files[path.relative_to(folder).as_posix()] = hashlib.sha1(path.read_bytes()).hexdigest()
+    return files
+
+
+class Site:
+    def __init__(self, root: Path, rng: random.Random):
+        self.root, self.rng = root, rng
+        self.content = root / "content"
+        self.content.mkdir(parents=True)
+        (root / "site.yaml").write_text(SITE_YAML.format(paginate=5))
+        self.counter = 0
+        for _ in range(60):
+            self.add()
+
+    def articles(self) -> list[Path]:
+        return sorted(self.content.rglob("*.md"))
+
+    def add(self) -> str:
+        self.counter += 1
+        folder = self.content / self.rng.choice(["news", "business", "culture"])
+        folder.mkdir(exist_ok=True)
+        path = folder / f"story-{self.counter}.md"
+        path.write_text(article_text(self.rng, f"Story number {self.counter}"))
+        return f"add {path.name}"
+
+    def edit(self) -> str:
+        rng = self.rng
+        path = rng.choice(self.articles())
+        text = path.read_text()
+        kind = rng.choice(["body", "title", "date", "section", "tags", "draft", "delete", "rename", "add",
+                           "template", "site", "metered"])
+        if kind == "body":
+            path.write_text(text + f"\nAn added paragraph {rng.random()}.\n")
+        elif kind == "title":
+            path.write_text(set_field(text, "title", f'"Retitled {rng.randint(0, 10**6)}"'))
+        elif kind == "date":
+            path.write_text(set_field(text, "date", f"2026-{rng.choice(['09', '10', '11'])}-{rng.randint(1, 28):02d} 08:15"))
+        elif kind == "section":
+            path.write_text(set_field(text, "section", rng.choice(SECTIONS + ["Opinion"])))
+        elif kind == "tags":
+            path.write_text(set_field(text, "tags", "[" + ", ".join(rng.sample(TAGS, rng.randint(0, 3))) + "]"))
+        elif kind == "draft":
+            path.write_text(set_field(text, "draft", rng.choice(["true", "false"])))
+        elif kind == "metered":
+            path.write_text(set_field(text, "metered", rng.choice(["true", "false"])))
+        elif kind == "delete":
+            path.unlink()
+        elif kind == "rename":
+            path.rename(path.with_name(f"renamed-{rng.randint(0, 10**6)}.md"))
+        elif kind == "add":
+            return self.add()
+        elif kind == "template":
+            override = self.root / "themes" / "default" / "templates" / "article.html"
+            override.parent.mkdir(parents=True, exist_ok=True)
+            if override.exists() and rng.random() < 0.3:
+                override.unlink()
+            else:
+                override.write_text(OVERRIDE.format(n=rng.randint(0, 100)))
+        elif kind == "site":
+            (self.root / "site.yaml").write_text(SITE_YAML.format(paginate=rng.randint(3, 7)))
+        return f"{kind} {path.name}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    site = Site(tmp_path / "site", rng)
+    incremental = tmp_path / "incremental"
+    history = []
+    for step in range(14):
+        history.append(site.edit() if step else "initial build")
+        if rng.random() < 0.3:  # several edits land in one build, as a git pull brings them
+            history.append(site.edit())
+        build(BuildOptions(site_dir=site.root, out_dir=incremental, now=NOW, jobs=2))
+        clean = tmp_path / f"clean-{step}"
+        build(BuildOptions(site_dir=site.root, out_dir=clean, now=NOW, use_cache=False, jobs=1))
+        expected, actual = tree(clean), tree(incremental)
+        differing = sorted(name for name in expected.keys() | actual.keys() if expected.get(name) != actual.get(name))
+        assert not differing, f"after {history}: incremental output differs in {differing[:10]}"
+
+
+def test_unchanged_rebuild_renders_only_always_fresh_pages(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(7))
+    out = tmp_path / "out"
+    build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    assert report.parsed == 0 and report.cache_hits == len(site.articles())
+    assert report.written == [] and report.removed == []
+    assert report.rendered == 2  # the two sitemaps, which list every page, are always rendered
+
+
+def test_one_edit_touches_only_its_page_lists_and_feeds(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(8))
+    out = tmp_path / "out"
+    build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    target = site.articles()[10]
+    target.write_text(target.read_text() + "\nOne more paragraph that only this page shows.\n")
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    assert report.parsed == 1
+    assert len(report.written) == 1 and report.written[0].endswith(f"/{target.stem}/index.html")
+    assert report.rendered < report.pages / 4
+    assert report.changed_urls() == [f"https://diff.example.org/{report.written[0][:-len('index.html')]}"]
