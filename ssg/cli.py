@@ -35,6 +35,10 @@ def make_parser() -> argparse.ArgumentParser:
     _site_options(p)
     p.add_argument("--out", type=Path, help="output folder (default: SITE/_site)")
     p.add_argument("--base-url", help="override site.yaml's base_url, e.g. for a staging host")
+    p.add_argument("--no-cache", action="store_true", help="build from scratch without reading or writing .ssg-cache/")
+    p.add_argument("--changed-urls", type=Path, metavar="FILE",
+                   help="write the absolute URLs whose content changed or vanished, one per line (for a CDN purge)")
+    p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     p.set_defaults(run=run_build)
 
     p = commands.add_parser("serve", help="preview the site locally, rebuilding and reloading on save")
@@ -73,12 +77,27 @@ def _site_options(p: argparse.ArgumentParser) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(site_dir=args.site, out_dir=args.out, drafts=args.drafts, future=args.future,
-                           base_url=args.base_url)
-    report = build(options)
+                           base_url=args.base_url, use_cache=not args.no_cache, jobs=args.jobs)
+    report = build(options, progress=Progress() if sys.stderr.isatty() else None)
     print(report.summary())
+    if args.changed_urls:
+        args.changed_urls.write_text("".join(url + "\n" for url in report.changed_urls()), encoding="utf-8")
     if report.meter_script_gzip is not None:
         print(f"meter script: {report.meter_script_gzip} bytes gzipped")
     return 0
+
+
+class Progress:
+    """A one-line counter on the terminal for long builds; silent for small ones and in pipes."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total < 500:
+            return
+        if done % 100 == 0 or done == total:
+            print(f"\r{stage} {done}/{total}", end="\n" if done == total else "", file=sys.stderr, flush=True)
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import jinja2
 import markdown
@@ -96,15 +96,18 @@ class LoadedSite:
     site_key: str          # digest of every site-wide input a page depends on
 
 
-def build(options: BuildOptions) -> BuildReport:
+ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def build(options: BuildOptions, progress: ProgressCallback | None = None) -> BuildReport:
     """Turn the content folder into a static site; raise BuildFailed (and write nothing) on any error."""
     started = time.perf_counter()
     check_output_folder(options.site_dir, options.output)
     report = BuildReport()
     cache = open_cache(options)
     try:
-        loaded = load_site(options, cache, report)
-        write_site(loaded, cache, options, report)
+        loaded = load_site(options, cache, report, progress)
+        write_site(loaded, cache, options, report, progress)
     finally:
         cache.close()
     report.meter_script_gzip = meter_script_size(loaded.theme) if loaded.config.meter else None
@@ -118,7 +121,8 @@ def open_cache(options: BuildOptions) -> BuildCache:
     return BuildCache(path, fingerprint=f"{VERSION}|{markdown.__version__}|{pygments.__version__}")
 
 
-def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | None = None) -> LoadedSite:
+def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | None = None,
+              progress: ProgressCallback | None = None) -> LoadedSite:
     """Read settings, theme and content; raise BuildFailed listing every error found."""
     report = report or BuildReport()
     site_dir = options.site_dir
@@ -127,7 +131,7 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     content_dir = site_dir / "content"
     sources = discover_sources(content_dir) if content_dir.is_dir() else Sources((), ())
     settings = parse_settings(site_dir, config, theme, sources)
-    documents, errors = parse_all(sources, settings, cache, options.jobs, report)
+    documents, errors = parse_all(sources, settings, cache, options.jobs, report, progress)
     now = options.now or datetime.now(timezone.utc)
     site, collisions = assemble_site(documents, sources, config, now.astimezone(config.tzinfo),
                                      drafts=options.drafts, future=options.future)
@@ -154,7 +158,8 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
 # ---- parsing -------------------------------------------------------------------------------------
 
 def parse_all(sources: Sources, settings: ParseSettings, cache: BuildCache, jobs: int | None,
-              report: BuildReport) -> tuple[list[Document], list[SourceError]]:
+              report: BuildReport, progress: ProgressCallback | None = None
+              ) -> tuple[list[Document], list[SourceError]]:
     """Parse what changed since the cache was written, reuse the rest; collect every error.
 
     Rendered bodies go straight to the cache in batches and are read back page by page when
@@ -175,7 +180,9 @@ def parse_all(sources: Sources, settings: ParseSettings, cache: BuildCache, jobs
     errors: list[SourceError] = []
     stored = []
     stored_at = time.time()
-    for result in run_tasks(parse_one, tasks, jobs, _init_parse_worker, (settings,)):
+    for done, result in enumerate(run_tasks(parse_one, tasks, jobs, _init_parse_worker, (settings,)), 1):
+        if progress:
+            progress("parsed", done, len(tasks))
         task = result.task
         errors += result.errors
         if result.document is None and not result.errors:  # same bytes as cached: only the stat moved
@@ -292,7 +299,8 @@ class RenderResult:
     written: bool
 
 
-def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, report: BuildReport) -> None:
+def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, report: BuildReport,
+               progress: ProgressCallback | None = None) -> None:
     """Render pages whose inputs changed, copy files that changed, then swap them into the output."""
     out_dir = options.output
     previous = cache.outputs(out_dir) if out_dir.is_dir() else {}
@@ -312,8 +320,11 @@ def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, rep
                 staging.claim(page.output)
                 tasks.append(RenderTask(index, key, old[1] if old else None))
         report.rendered = len(tasks)
-        for result in run_tasks(render_one, tasks, options.jobs, _init_render_worker,
-                                (loaded, pages, staging.folder, out_dir.resolve())):
+        results = run_tasks(render_one, tasks, options.jobs, _init_render_worker,
+                            (loaded, pages, staging.folder, out_dir.resolve()))
+        for done, result in enumerate(results, 1):
+            if progress:
+                progress("rendered", done, len(tasks))
             recorded[result.output] = (result.key or "", result.hash)
             staging.record(result.output, result.written)
         for name, source in copied_files(loaded):
