@@ -65,6 +65,9 @@ def _line_of(link: str, source: Path) -> int:
     return next((number for number, text in enumerate(lines, 1) if link in text), 0)
 
 
+OUTSIDE = "\0"  # prefix of a link that leaves the site's folder; no output file starts with it
+
+
 def _target(link: str, page_path: str, base_path: str) -> str | None:
     """The site path a link points to, or None for external links and fragments."""
     parts = urlsplit(link)
@@ -76,7 +79,7 @@ def _target(link: str, page_path: str, base_path: str) -> str | None:
         path = posixpath.normpath(folder + path) + ("/" if path.endswith("/") else "")
     elif base_path:
         if not path.startswith(base_path + "/"):
-            return path  # outside the site's folder: reported as missing
+            return OUTSIDE + path  # outside the site's folder: missing even if the site has that path
         path = path[len(base_path):]
     return path
 

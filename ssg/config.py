@@ -25,6 +25,21 @@ DEFAULT_MESSAGES = {
 }
 
 
+class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: same result, faster
+    """Safe YAML where an impossible date like 2026-02-30 stays text instead of raising ValueError,
+    so the field check reports it with its key and line rather than a traceback."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorInfo:
     bio: str = ""
@@ -74,7 +89,7 @@ def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
     text = path.read_text(encoding="utf-8")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=YamlLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 0
@@ -143,6 +158,8 @@ class _Checker:
         allowed = ("title", "base_url", "language", "theme", "permalink", "paginate", "timezone",
                    "description", "authors", "sections", "meter")
         self.unknown(data, allowed)
+        # An optional key left empty (`authors:`) means its default, as if it were not there.
+        data = {key: value for key, value in data.items() if value is not None or key in ("title", "base_url")}
         title = self.text(data, "title")
         base_url = self.text(data, "base_url")
         parts = urlsplit(base_url)
@@ -213,6 +230,7 @@ class _Checker:
         if not isinstance(data, dict):
             self.fail("meter", "'meter' must be a mapping of meter settings, or false to turn metering off")
             return None
+        data = {key: value for key, value in data.items() if value is not None}
         p = "meter."
         self.unknown(data, ("limit", "window_days", "period", "teaser_paragraphs", "signin_url",
                             "subscribe_url", "messages"), p)

@@ -125,6 +125,12 @@ class _FieldReader:
             return ()
         return tuple(str(v).strip() for v in value if str(v).strip())
 
+    def check_named(self, key: str, names: tuple[str, ...]) -> None:
+        """Sections, tags and authors get a page at a URL made from their name, so it needs a letter or digit."""
+        for name in names:
+            if not urls.slugify(name):
+                self.fail(key, f"'{key}' value {name!r} needs a letter or digit to make its page's URL")
+
     def when(self, key: str, tz: ZoneInfo, required: bool) -> datetime | None:
         value = self.meta.get(key)
         if value is None:
@@ -163,11 +169,13 @@ class _FieldReader:
         if "author" in meta and "authors" in meta:
             self.fail("authors", "use either 'author' or 'authors', not both")
         authors = self.strings("authors") if "authors" in meta else self.strings("author")
+        self.check_named("authors" if "authors" in meta else "author", authors)
 
         folder_parts = parts[:-2] if is_bundle_index(relative) else parts[:-1]
         default_section = folder_parts[0].replace("-", " ").replace("_", " ").title() if folder_parts else "News"
         section = self.text("section", default_section) or default_section
         section_slug = urls.slugify(section)
+        self.check_named("section", (section,))
 
         stem = parts[-2] if is_bundle_index(relative) and len(parts) > 1 else parts[-1].rsplit(".", 1)[0]
         slug = self.text("slug") or urls.slugify(stem)
@@ -192,6 +200,7 @@ class _FieldReader:
         metered = self.get("metered", bool, kind == "article", "true or false") and kind == "article"
         params = self.get("params", dict, {}, "a mapping of custom fields")
         tags = self.strings("tags")
+        self.check_named("tags", tags)
         summary = self.text("summary")
 
         folder = settings.content_dir / "/".join(parts[:-1])

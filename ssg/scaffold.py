@@ -16,13 +16,14 @@ def new_article(site_dir: Path, config: SiteConfig, title: str, section: str, no
     if path.exists():
         raise SsgError(SourceError(str(path), 0, "already exists; choose another title"))
     local = now.astimezone(config.tzinfo)
+    author = next(iter(config.authors), "")  # the first newsroom author; the writer changes it
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "---\n"
         f"title: {_quote(title)}\n"
         f"date: {local:%Y-%m-%d %H:%M}\n"
         f"section: {_quote(section)}\n"
-        "author: \n"
+        f"author: {_quote(author) if author else ''}\n"
         "tags: []\n"
         "summary: \"\"\n"
         "draft: true\n"
