@@ -91,11 +91,13 @@ def _same_bytes(path: Path, data: bytes) -> bool:
 
 
 def _walk(root: Path) -> set[str]:
+    """Files a build may delete: hidden ones (.git of a deploy worktree, .nojekyll) are the user's."""
     names = set()
-    for folder, _, files in os.walk(root):
+    for folder, dirnames, files in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         relative = os.path.relpath(folder, root).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
-        names.update(prefix + name for name in files)
+        names.update(prefix + name for name in files if not name.startswith("."))
     return names
 
 

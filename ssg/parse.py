@@ -35,9 +35,10 @@ class ParseSettings:
     teaser_paragraphs: int | None   # None when the site has no meter
     layouts: frozenset[str]         # templates a document may name in `layout:`
     documents: frozenset[str]       # every Markdown file, to know which folders are page bundles
+    base_path: str = ""             # base_url's path ("" or "/project"): links in bodies live under it
 
     def fingerprint(self) -> str:
-        return f"{self.timezone}|{self.permalink}|{self.teaser_paragraphs}|{sorted(self.layouts)}"
+        return f"{self.timezone}|{self.permalink}|{self.teaser_paragraphs}|{sorted(self.layouts)}|{self.base_path}"
 
 
 class _Invalid(Exception):
@@ -223,7 +224,7 @@ class _FieldReader:
         if self.errors:
             return None
         rendered = renderer.render(body, DocumentContext(
-            folder=folder, url_of=url_of,
+            folder=folder, url_of=lambda target: settings.base_path + url if (url := url_of(target)) else None,
             teaser_paragraphs=settings.teaser_paragraphs if metered else None))
         assets = ()
         if bundle:

@@ -149,7 +149,8 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
 
 def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: Sources) -> ParseSettings:
     return ParseSettings(
-        content_dir=(site_dir / "content").resolve(), content_label="content", timezone=config.timezone,
+        content_dir=(site_dir / "content").resolve(), content_label="content", base_path=config.base_path,
+        timezone=config.timezone,
         permalink=config.permalink,
         teaser_paragraphs=config.meter.teaser_paragraphs if config.meter else None,
         layouts=theme.layouts(), documents=frozenset(sources.documents))

@@ -7,7 +7,9 @@ from . import urls
 from .config import SiteConfig
 from .model import Document
 
-METER_BODY_SELECTOR = "[data-meter-body]"
+# Search engines read only class selectors here, so the body container carries this class beside
+# the data-meter-body attribute the script uses.
+METER_BODY_SELECTOR = ".article-body"
 
 
 def article_jsonld(article: Document, config: SiteConfig, canonical: str, image: str | None,

@@ -102,8 +102,6 @@ def test_under_a_base_path_the_theme_links_check_clean(tmp_path):
     assert check(site) == []
 
 
-@pytest.mark.xfail(strict=True, reason="article bodies carry the site path of local images (/news/a/chart.png) "
-                                       "without base_url's path, so under https://host/project/ they are broken")
 def test_under_a_base_path_body_images_check_clean(tmp_path):
     site = make_site(tmp_path, {"content/news/a/index.md": article("A", body="![Chart](chart.png)\n"),
                                 "content/news/a/chart.png": png(4, 4)},
