@@ -30,5 +30,5 @@ def script_settings(document: Document, config: SiteConfig) -> str:
 def public_html(body: str, document: Document, meter: MeterConfig | None) -> str:
     """What may leave the page (feeds): the teaser of a metered article, or the whole body."""
     if not is_metered(document, meter):
-        return body.replace(TEASER_CUT, "")
-    return body.split(TEASER_CUT, 1)[0]
+        return body.replace(TEASER_CUT, "").strip()
+    return body.split(TEASER_CUT, 1)[0].strip()  # stripped: an article too short for a cut reads the same

@@ -7,6 +7,7 @@ until every page has rendered.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gzip
 import hashlib
 import multiprocessing
@@ -118,7 +119,16 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None) -> Bu
 
 def open_cache(options: BuildOptions) -> BuildCache:
     path = options.site_dir / CACHE_DIR if options.use_cache else None
-    return BuildCache(path, fingerprint=f"{VERSION}|{markdown.__version__}|{pygments.__version__}")
+    return BuildCache(path, fingerprint=f"{code_digest()}|{markdown.__version__}|{pygments.__version__}")
+
+
+@functools.cache
+def code_digest() -> str:
+    """The generator's own source: a cache written by other code is not trusted, even at one version."""
+    digest = hashlib.sha1(VERSION.encode())
+    for file in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | None = None,
