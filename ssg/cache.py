@@ -1,16 +1,17 @@
 """The persistent build cache (.ssg-cache/): parsed documents, their HTML, and what each output was made from."""
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Document
+from .model import Document, Image
 
 CACHE_DIR = ".ssg-cache"
-SCHEMA = 1
+SCHEMA = 2
 # A file modified this close to the moment its entry was stored may change again within the
 # file system's timestamp granularity without its size changing, so its stat is not trusted.
 RACY_SECONDS = 2.0
@@ -44,53 +45,93 @@ class BuildCache:
         self.db.executescript("""
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-            CREATE TABLE IF NOT EXISTS documents (relative TEXT PRIMARY KEY, entry BLOB, body TEXT);
-            CREATE TABLE IF NOT EXISTS outputs (folder TEXT, name TEXT, key TEXT, hash TEXT,
-                                                PRIMARY KEY (folder, name));
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
         """)
         stored = self.db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
         if stored is None or stored[0] != f"{SCHEMA}|{fingerprint}":
+            # Written by other code or settings: start over rather than trust any of it.
+            self.db.executescript("DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs; DELETE FROM meta;")
             with self.db:
-                self.db.execute("DELETE FROM documents")
-                self.db.execute("DELETE FROM outputs")
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (f"{SCHEMA}|{fingerprint}",))
+                self.db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (f"{SCHEMA}|{fingerprint}",))
+        self.db.executescript("""
+            CREATE TABLE IF NOT EXISTS documents (relative TEXT PRIMARY KEY, body TEXT);
+            CREATE TABLE IF NOT EXISTS outputs (folder TEXT, name TEXT, key TEXT, hash TEXT,
+                                                PRIMARY KEY (folder, name));
+        """)
         (path / ".gitignore").write_text("*\n", encoding="utf-8")
+        self._entries: dict[str, tuple] = {}
+        self._entries_changed = False
 
     def documents(self) -> dict[str, CachedDocument]:
-        rows = self.db.execute("SELECT relative, entry FROM documents")
-        return {relative: pickle.loads(entry) for relative, entry in rows}
+        row = self.db.execute("SELECT value FROM meta WHERE key='entries'").fetchone()
+        self._entries = pickle.loads(row[0]) if row else {}
+        return {relative: _unpack(values) for relative, values in self._entries.items()}
 
     def store_documents(self, entries: list[tuple[str, CachedDocument, str | None]]) -> None:
-        """Save (relative, entry, body) triples; a body of None keeps the stored one (only the stat moved)."""
+        """Save (relative, entry, body) triples; a body of None keeps the stored one (only the stat moved).
+        Entries are kept in memory and written in one piece by save_entries()."""
         with self.db:
-            for relative, entry, body in entries:
-                blob = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
-                if body is None:
-                    self.db.execute("UPDATE documents SET entry=? WHERE relative=?", (blob, relative))
-                else:
-                    self.db.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (relative, blob, body))
+            self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
+                                [(relative, body) for relative, _, body in entries if body is not None])
+        for relative, entry, _ in entries:
+            self._entries[relative] = _pack(entry)
+            self._entries_changed = True
 
     def forget_documents(self, keep: set[str]) -> None:
-        """Drop documents whose files no longer exist."""
+        """Drop documents whose files no longer exist, then save the entries if anything changed."""
+        stale = [relative for relative in self._entries if relative not in keep]
         with self.db:
-            stale = [(rel,) for (rel,) in self.db.execute("SELECT relative FROM documents") if rel not in keep]
-            self.db.executemany("DELETE FROM documents WHERE relative=?", stale)
+            self.db.executemany("DELETE FROM documents WHERE relative=?", [(r,) for r in stale])
+            for relative in stale:
+                del self._entries[relative]
+            if stale or self._entries_changed:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
+                                (pickle.dumps(self._entries, pickle.HIGHEST_PROTOCOL),))
+        self._entries_changed = False
 
     def outputs(self, folder: Path) -> dict[str, tuple[str, str]]:
         rows = self.db.execute("SELECT name, key, hash FROM outputs WHERE folder=?", (str(folder.resolve()),))
         return {name: (key, digest) for name, key, digest in rows}
 
-    def store_outputs(self, folder: Path, outputs: dict[str, tuple[str, str]]) -> None:
+    def store_outputs(self, folder: Path, outputs: dict[str, tuple[str, str]],
+                      previous: dict[str, tuple[str, str]]) -> None:
+        """Record what each output file was made from; only rows that differ are written."""
+        where = str(folder.resolve())
         with self.db:
-            self.db.execute("DELETE FROM outputs WHERE folder=?", (str(folder.resolve()),))
-            self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?)",
-                                [(str(folder.resolve()), name, key, digest) for name, (key, digest) in outputs.items()])
+            self.db.executemany("DELETE FROM outputs WHERE folder=? AND name=?",
+                                [(where, name) for name in previous.keys() - outputs.keys()])
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
+                                [(where, name, key, digest) for name, (key, digest) in outputs.items()
+                                 if previous.get(name) != (key, digest)])
 
     def close(self) -> None:
         self.db.close()
         if self._temporary is not None:
             self._temporary.cleanup()
+
+
+# Entries are stored as plain tuples: unpickling 10,000 frozen dataclasses field by field costs
+# more than the rest of a no-change build.
+_DOCUMENT_FIELDS = [f.name for f in dataclasses.fields(Document)]
+_IMAGE_INDEX = _DOCUMENT_FIELDS.index("image")
+
+
+def _pack(entry: CachedDocument) -> tuple:
+    document = entry.document
+    values = [getattr(document, name) for name in _DOCUMENT_FIELDS]
+    image = document.image
+    values[_IMAGE_INDEX] = dataclasses.astuple(image) if image else None
+    return entry.mtime_ns, entry.size, entry.folder_state, entry.digest, entry.stored_at, values
+
+
+def _unpack(packed: tuple) -> CachedDocument:
+    mtime_ns, size, folder_state, digest, stored_at, values = packed
+    values = list(values)
+    image = values[_IMAGE_INDEX]
+    if image is not None:
+        values[_IMAGE_INDEX] = Image(*image)
+    return CachedDocument(mtime_ns, size, folder_state, digest, stored_at, Document(*values))
+
 
 
 class BodyStore:

@@ -321,10 +321,11 @@ def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, rep
         pages = list(site_pages(loaded.site, loaded.config))
         report.pages = len(pages)
         tasks = []
+        out_prefix = str(out_dir) + os.sep
         for index, page in enumerate(pages):
             key = page_key(loaded.site_key, page)
             old = previous.get(page.output)
-            if key is not None and old is not None and old[0] == key and (out_dir / page.output).is_file():
+            if key is not None and old is not None and old[0] == key and os.path.isfile(out_prefix + page.output):
                 staging.keep(page.output)
                 recorded[page.output] = old
             else:
@@ -353,7 +354,7 @@ def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, rep
     finally:
         staging.discard()
     report.written, report.unchanged = staging.written, staging.unchanged
-    cache.store_outputs(out_dir, recorded)
+    cache.store_outputs(out_dir, recorded, previous)
 
 
 def page_key(site_key: str, page: Page) -> str | None:

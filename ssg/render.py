@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
+from functools import partial
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
@@ -26,7 +28,7 @@ class Page:
 
     output: str                 # file path inside the output folder, e.g. news/vote/index.html
     template: str
-    context: dict[str, Any]
+    context: Callable[[], dict[str, Any]]  # made on demand: a skipped page never pays for it
     # Everything page-specific the output depends on (digests of the documents shown), or None to
     # always render. With the site-wide inputs it decides whether a cached output is still current.
     key: str | None = None
@@ -114,46 +116,58 @@ def meta(config: SiteConfig, path: str, title: str, kind: str, description: str 
 
 
 def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
-    """Every HTML, XML and text file of the site, in a fixed order."""
+    """Every HTML, XML and text file of the site, in a fixed order. Contexts are made only for the
+    pages that are rendered: most of a cached build's pages are skipped by their key alone."""
     for pagination in paginate(site.articles, config.paginate, "/"):
         path = urls.paginated("/", pagination.number)
         title = config.title if pagination.number == 1 else f"{config.title}, page {pagination.number}"
-        yield Page(urls.output_file(path), "list.html",
-                   {"page": meta(config, path, title, "home"), "group": None, "pagination": pagination},
+        yield Page(urls.output_file(path), "list.html", partial(list_context, config, path, title, "home", None, pagination),
                    key=f"home|{pagination.number}|{pagination.total}|{_digests(pagination.items)}")
     for article in site.articles:
-        yield article_page(article, site, config)
+        related = site.related.get(article.path, ())
+        yield Page(urls.output_file(article.path), f"{article.layout}.html",
+                   partial(article_context, article, related, site, config),
+                   key=f"article|{article.digest}|{_digests(related)}")
     for document in site.pages:
         yield Page(urls.output_file(document.path), f"{document.layout}.html",
-                   {"page": meta(config, document.path, document.title, "page", document.summary,
-                                 document.image.url if document.image else None), "document": document},
-                   key=f"page|{document.digest}")
+                   partial(page_context, document, config), key=f"page|{document.digest}")
     for group in (*site.sections, *site.tags, *site.by_author):
         yield from group_pages(group, config)
     yield from feeds(site, config)
     yield from sitemaps(site, config)
-    yield Page("404.html", "404.html", {"page": meta(config, "/404.html", "Page not found", "404", noindex=True)},
+    yield Page("404.html", "404.html", partial(dict, page=meta(config, "/404.html", "Page not found", "404", noindex=True)),
                key="404")
     for document in (*site.articles, *site.pages):
         for alias in document.aliases:
             yield Page(urls.output_file(alias), "redirect.html",
-                       {"page": meta(config, document.path, document.title, "redirect", noindex=True),
-                        "target": document}, key=f"redirect|{alias}|{document.digest}")
+                       partial(dict, page=meta(config, document.path, document.title, "redirect", noindex=True),
+                               target=document), key=f"redirect|{alias}|{document.digest}")
 
 
-def article_page(article: Document, site: Site, config: SiteConfig) -> Page:
+def list_context(config: SiteConfig, path: str, title: str, kind: str, group: Group | None,
+                 pagination: Pagination, description: str = "") -> dict[str, Any]:
+    # A list page shows its own items only, never the whole group, so its key can name just those.
+    return {"page": meta(config, path, title, kind, description), "pagination": pagination,
+            "group": dataclasses.replace(group, articles=()) if group else None}
+
+
+def page_context(document: Document, config: SiteConfig) -> dict[str, Any]:
+    return {"page": meta(config, document.path, document.title, "page", document.summary,
+                         document.image.url if document.image else None), "document": document}
+
+
+def article_context(article: Document, related: tuple[Document, ...], site: Site, config: SiteConfig) -> dict[str, Any]:
     metered = meter.is_metered(article, config.meter)
-    related = site.related.get(article.path, ())
     page = meta(config, article.path, article.title, "article", article.summary,
                 article.image.url if article.image else None)
-    return Page(urls.output_file(article.path), f"{article.layout}.html", {
+    return {
         "page": page,
         "article": article,
         "related": related,
         "authors": [site.authors[name] for name in article.authors],
         "jsonld": article_jsonld(article, config, page["canonical"], page["image"], metered),
         "meter_settings": meter.script_settings(article, config) if metered else None,
-    }, key=f"article|{article.digest}|{_digests(related)}")
+    }
 
 
 def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
@@ -163,9 +177,7 @@ def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
         path = urls.paginated(group.path, pagination.number)
         title = label if pagination.number == 1 else f"{label}, page {pagination.number}"
         yield Page(urls.output_file(path), "list.html",
-                   {"page": meta(config, path, title, group.kind, description),
-                    "group": dataclasses.replace(group, articles=()),  # a page shows its own items only
-                    "pagination": pagination},
+                   partial(list_context, config, path, title, group.kind, group, pagination, description),
                    key=f"{group.kind}|{group.slug}|{group.name}|{group.author}|{pagination.number}|"
                        f"{pagination.total}|{_digests(pagination.items)}")
 
@@ -181,8 +193,8 @@ def feeds(site: Site, config: SiteConfig) -> Iterator[Page]:
 def _feed(path: str, title: str, home: str, articles: tuple[Document, ...], site: Site) -> Page:
     entries = articles[:FEED_ENTRIES]
     updated = max((a.lastmod for a in entries), default=site.built_at)
-    return Page(path.lstrip("/"), "feed.xml", {"feed": {"title": title, "path": path, "home": home,
-                                                       "entries": entries, "updated": updated}},
+    return Page(path.lstrip("/"), "feed.xml", partial(dict, feed={"title": title, "path": path, "home": home,
+                                                                 "entries": entries, "updated": updated}),
                 key=f"feed|{path}|{title}|{_digests(entries)}" if entries else None)
 
 
@@ -195,11 +207,14 @@ def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
     for group in (*site.sections, *site.tags, *site.by_author):
         for pagination in paginate(group.articles, config.paginate, group.path):
             entries.append((urls.paginated(group.path, pagination.number), _newest(pagination.items)))
-    yield Page("sitemap.xml", "sitemap.xml", {"entries": entries})
+    listing = "".join(f"{path}|{lastmod}\n" for path, lastmod in entries)
+    yield Page("sitemap.xml", "sitemap.xml", partial(dict, entries=entries),
+               key="sitemap|" + hashlib.sha1(listing.encode()).hexdigest())
     since = site.built_at - timedelta(hours=NEWS_SITEMAP_HOURS)
     recent = [a for a in site.articles if a.date >= since]
-    yield Page("news-sitemap.xml", "news-sitemap.xml", {"articles": recent})
-    yield Page("robots.txt", "robots.txt", {}, key="robots")
+    yield Page("news-sitemap.xml", "news-sitemap.xml", partial(dict, articles=recent),
+               key=f"news-sitemap|{_digests(recent)}")
+    yield Page("robots.txt", "robots.txt", partial(dict), key="robots")
 
 
 def _newest(articles: tuple[Document, ...]) -> datetime | None:
@@ -222,7 +237,7 @@ def feed_content(document: Document, body: str, config: SiteConfig) -> str:
 
 def render_page(page: Page, env: Environment, body_of: Callable[[Document], str]) -> bytes:
     """Render one page; bodies are fetched only now, so the whole site's HTML is never in memory at once."""
-    context = page.context
+    context = page.context()
     for name in ("article", "document"):
         if name in context and not context[name].body:
             context = {**context, name: dataclasses.replace(context[name], body=body_of(context[name]))}
