@@ -45,7 +45,7 @@ def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.monotonic() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()[-2000:]}")
+        sys.exit(f"failed: {' '.join(command)}\n{process.stderr.read().decode(errors='replace')[-3000:]}")
     return wall, usage.ru_maxrss / 1024
 
 
@@ -63,12 +63,17 @@ def append_paragraph(path: Path) -> None:
 
 
 def copy_as_new(path: Path, counter: list[int]) -> None:
-    """A new article: the edit file under a new name, title and slug."""
+    """A new article: the edit file under a new name, title and slug (front matter keys of any case)."""
     counter[0] += 1
-    text = path.read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^(title|slug):\s*\"?(.*?)\"?\s*$", lambda m: f'{m.group(1)}: "{m.group(2)} new {counter[0]}"'
-                  if m.group(1) == "title" else f"slug: new-article-{counter[0]}", text, count=2)
-    path.with_name(f"zz-new-article-{counter[0]}{path.suffix}").write_text(text, encoding="utf-8")
+    n = counter[0]
+
+    def rename(match: re.Match) -> str:
+        key, value = match.group(1), match.group(2).strip().strip('"')
+        value = f"new-article-{n}" if key.lower() == "slug" else f"{value} new {n}"
+        return f'{key}: "{value}"' if match.group(0).rstrip().endswith('"') else f"{key}: {value}"
+
+    text = re.sub(r"(?mi)^(title|slug):[ \t]*(.*)$", rename, path.read_text(encoding="utf-8"), count=2)
+    path.with_name(f"zz-new-article-{n}{path.suffix}").write_text(text, encoding="utf-8")
 
 
 def bench_ssg(corpus: Path, work: Path, runs: int) -> dict[str, tuple[float, float]]:
