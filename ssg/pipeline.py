@@ -148,7 +148,7 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     errors += collisions
     if errors:
         raise BuildFailed(errors)
-    env = make_environment(theme)
+    env = make_environment(theme, cache.path.parent / "templates")
     bodies = BodyStore(cache.path)
     nav = site_nav(site)
     configure(env, config, theme, nav, lambda document: bodies.body(document.relative))
@@ -244,7 +244,8 @@ _worker: dict = {}  # per-process state of a pool worker, set by its initializer
 
 def _init_parse_worker(settings: ParseSettings) -> None:
     _worker["settings"] = settings
-    _worker["renderer"] = MarkdownRenderer()
+    if "renderer" not in _worker:  # kept between builds of one process (the preview server)
+        _worker["renderer"] = MarkdownRenderer()
 
 
 def parse_one(task: ParseTask) -> ParseResult:
