@@ -1,6 +1,6 @@
 """Save -> served page latency of `ssg serve` on the shared corpus, measured end to end.
 
-Usage: python bench/serve_latency.py [--n 1000] [--reps 10] [--corpus /work/shared/bench/make_corpus.py]
+Usage: python bench/serve_latency.py [--n 1000] [--reps 10] [--corpus ../shared/bench/make_corpus.py]
 
 Writes the corpus into a temporary site, starts `ssg serve --port 0` on it, then for each kind of edit saves a
 file and polls the served HTML until it has the new text:
@@ -27,7 +27,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path("/work/shared/bench/make_corpus.py")
+CORPUS = ROOT.parent / "shared" / "bench" / "make_corpus.py"  # the shared corpus generator beside the project
 REBUILD = re.compile(r"^\d\d:\d\d:\d\d .* in (\d+\.\d+) s")
 TEMPLATE = """{%% extends "default/article.html" %%}
 {%% block kicker %%}{{ super() }}<p class="probe">%s</p>{%% endblock %%}

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import pickle
 import sqlite3
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from .model import Document, Image
@@ -88,6 +91,28 @@ class BuildCache:
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
                                 (pickle.dumps(self._entries, pickle.HIGHEST_PROTOCOL),))
         self._entries_changed = False
+
+    def current(self, state: str, now: datetime, folder: Path, report) -> bool:
+        """True when the last build into `folder` saw exactly these inputs and no time limit has passed
+        since: its output is still right, and the build can stop here (filling in `report`)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='state'").fetchone()
+        if row is None:
+            return False
+        recorded = json.loads(row[0])
+        if recorded["state"] != state or not state or now >= datetime.fromisoformat(recorded["valid_until"]):
+            return False
+        outputs = self.outputs(folder)
+        prefix = str(folder) + os.sep
+        if len(outputs) != recorded["files"] or not all(os.path.isfile(prefix + name) for name in outputs):
+            return False
+        report.pages, report.unchanged, report.cache_hits = recorded["pages"], len(outputs), recorded["documents"]
+        return True
+
+    def remember_state(self, state: str, valid_until: datetime, folder: Path, report) -> None:
+        value = json.dumps({"state": state, "valid_until": valid_until.isoformat(), "pages": report.pages,
+                            "files": len(self.outputs(folder)), "documents": report.parsed + report.cache_hits})
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (value,))
 
     def outputs(self, folder: Path) -> dict[str, tuple[str, str]]:
         rows = self.db.execute("SELECT name, key, hash FROM outputs WHERE folder=?", (str(folder.resolve()),))

@@ -34,19 +34,16 @@ class Staging:
             raise SsgError(SourceError(name, 0, "two inputs produce this same output file"))
         self.produced.add(name)
 
-    def add(self, name: str, data: bytes, known_same: bool = False) -> None:
+    def add(self, name: str, data: bytes) -> None:
         """Stage `data` for out_dir/name unless the file there already holds exactly these bytes."""
         self.claim(name)
-        if known_same or _same_bytes(self.out_dir / name, data):
+        if same_bytes(self.out_dir / name, data):
             self.unchanged += 1
             return
         target = self.folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         self.written.append(name)
-
-    def add_file(self, name: str, source: Path) -> None:
-        self.add(name, source.read_bytes())
 
     def record(self, name: str, written: bool) -> None:
         """A file another process staged (written) or found unchanged; its name is already claimed."""
@@ -81,7 +78,7 @@ class Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def same_bytes(path: Path, data: bytes) -> bool:
     try:
         if path.stat().st_size != len(data):
             return False

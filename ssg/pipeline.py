@@ -15,7 +15,7 @@ import os
 import time
 import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -24,14 +24,14 @@ import markdown
 import pygments
 
 from .assemble import assemble_site
-from .cache import CACHE_DIR, BodyStore, BuildCache, CachedDocument
+from .cache import CACHE_DIR, RACY_SECONDS, BodyStore, BuildCache, CachedDocument
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, SourceError, SsgError
 from .markup import MarkdownRenderer
 from .model import Document, Site
-from .output import Staging
+from .output import Staging, same_bytes
 from .parse import ParseSettings, parse_document
-from .render import Page, configure, render_page, site_nav, site_pages
+from .render import NEWS_SITEMAP_HOURS, Page, configure, render_page, site_nav, site_pages
 from .sources import Sources, bundle_of, discover_sources
 from .theme import Theme, load_theme, make_environment
 
@@ -95,6 +95,7 @@ class LoadedSite:
     env: jinja2.Environment
     bodies: BodyStore
     site_key: str          # digest of every site-wide input a page depends on
+    valid_until: datetime  # when the passing of time alone changes the site (a future article, the news sitemap)
 
 
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
@@ -105,16 +106,60 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None) -> Bu
     started = time.perf_counter()
     check_output_folder(options.site_dir, options.output)
     report = BuildReport()
+    inputs = read_inputs(options)
+    state = input_state(options, inputs)
+    now = options.now or datetime.now(timezone.utc)
     cache = open_cache(options)
     try:
-        loaded = load_site(options, cache, report, progress)
-        write_site(loaded, cache, options, report, progress)
+        if not cache.current(state, now, options.output, report):
+            loaded = load_site(options, cache, report, progress, inputs)
+            write_site(loaded, cache, options, report, progress)
+            cache.remember_state(state if state_is_settled(inputs, started) else "", loaded.valid_until,
+                                 options.output, report)
     finally:
         cache.close()
-    report.meter_script_gzip = meter_script_size(loaded.theme) if loaded.config.meter else None
-    report.base_url = loaded.config.base_url
+    report.meter_script_gzip = meter_script_size(inputs.theme) if inputs.config.meter else None
+    report.base_url = inputs.config.base_url
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    config: SiteConfig
+    theme: Theme
+    content_dir: Path
+    sources: Sources
+    stats: tuple[tuple[str, int, int], ...]   # (file, size, mtime_ns) of every input file
+
+
+def read_inputs(options: BuildOptions) -> Inputs:
+    config = load_config(options.site_dir, options.base_url)
+    theme = load_theme(options.site_dir, config.theme)
+    content_dir = options.site_dir / "content"
+    sources = discover_sources(content_dir) if content_dir.is_dir() else Sources((), ())
+    files = [str(options.site_dir / "site.yaml")]
+    files += [os.path.join(content_dir, name) for name in (*sources.documents, *sources.assets)]
+    for folder in theme.folders:
+        files += sorted(str(f) for f in folder.rglob("*") if f.is_file())
+    stats = []
+    for name in files:
+        stat = os.stat(name)
+        stats.append((name, stat.st_size, stat.st_mtime_ns))
+    return Inputs(config, theme, content_dir, sources, tuple(stats))
+
+
+def input_state(options: BuildOptions, inputs: Inputs) -> str:
+    """A digest of every input file's size and time, the options and the output folder: when it is the
+    one recorded by the last build (and no time limit passed), that build's output is still right."""
+    seen = repr((options.drafts, options.future, options.base_url, str(options.output.resolve()), inputs.stats))
+    return hashlib.sha1(seen.encode()).hexdigest()
+
+
+def state_is_settled(inputs: Inputs, started: float) -> bool:
+    """A file changed within the file system's time granularity of the build may change again unseen."""
+    newest = max((mtime for _, _, mtime in inputs.stats), default=0)
+    return newest / 1e9 < time.time() - (time.perf_counter() - started) - RACY_SECONDS
 
 
 def open_cache(options: BuildOptions) -> BuildCache:
@@ -132,15 +177,12 @@ def code_digest() -> str:
 
 
 def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | None = None,
-              progress: ProgressCallback | None = None) -> LoadedSite:
+              progress: ProgressCallback | None = None, inputs: Inputs | None = None) -> LoadedSite:
     """Read settings, theme and content; raise BuildFailed listing every error found."""
     report = report or BuildReport()
-    site_dir = options.site_dir
-    config = load_config(site_dir, options.base_url)
-    theme = load_theme(site_dir, config.theme)
-    content_dir = site_dir / "content"
-    sources = discover_sources(content_dir) if content_dir.is_dir() else Sources((), ())
-    settings = parse_settings(site_dir, config, theme, sources)
+    inputs = inputs or read_inputs(options)
+    config, theme, content_dir, sources = inputs.config, inputs.theme, inputs.content_dir, inputs.sources
+    settings = parse_settings(options.site_dir, config, theme, sources)
     documents, errors = parse_all(sources, settings, cache, options.jobs, report, progress)
     now = options.now or datetime.now(timezone.utc)
     site, collisions = assemble_site(documents, sources, config, now.astimezone(config.tzinfo),
@@ -154,7 +196,20 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     configure(env, config, theme, nav, lambda document: bodies.body(document.relative))
     site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, template_digest(theme),
                                   jinja2.__version__)).encode()).hexdigest()
-    return LoadedSite(config, theme, site, content_dir, env, bodies, site_key)
+    return LoadedSite(config, theme, site, content_dir, env, bodies, site_key,
+                      valid_until=next_change_in_time(documents, site, options))
+
+
+def next_change_in_time(documents: list[Document], site: Site, options: BuildOptions) -> datetime:
+    """The first moment the site changes with nothing edited: a future article comes out, an article
+    leaves the news sitemap, or the year in the footer turns."""
+    now = site.built_at
+    moments = [now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)]
+    if not options.future:
+        moments += [d.date for d in documents if d.is_article and d.date is not None and d.date > now]
+    moments += [a.date + timedelta(hours=NEWS_SITEMAP_HOURS) for a in site.articles
+                if a.date + timedelta(hours=NEWS_SITEMAP_HOURS) > now]
+    return min(moments)
 
 
 def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: Sources) -> ParseSettings:
@@ -374,19 +429,12 @@ def render_one(task: RenderTask) -> RenderResult:
     data = render_template(page, loaded)
     digest = hashlib.sha1(data).hexdigest()
     target = _worker["out_dir"] / page.output
-    if task.previous_hash == digest and target.is_file() or task.previous_hash is None and _same_bytes(target, data):
+    if task.previous_hash == digest and target.is_file() or task.previous_hash is None and same_bytes(target, data):
         return RenderResult(page.output, task.key, digest, written=False)
     staged = _worker["staging"] / page.output
     staged.parent.mkdir(parents=True, exist_ok=True)
     staged.write_bytes(data)
     return RenderResult(page.output, task.key, digest, written=True)
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def copied_files(loaded: LoadedSite) -> Iterator[tuple[str, Path]]:

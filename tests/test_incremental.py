@@ -97,8 +97,10 @@ class Site:
         path = rng.choice(self.articles())
         text = path.read_text()
         kind = rng.choice(["body", "title", "date", "section", "tags", "draft", "delete", "rename", "add",
-                           "template", "site", "metered"])
-        if kind == "body":
+                           "template", "site", "metered", "nothing"])
+        if kind == "nothing":
+            pass
+        elif kind == "body":
             path.write_text(text + f"\nAn added paragraph {rng.random()}.\n")
         elif kind == "title":
             path.write_text(set_field(text, "title", f'"Retitled {rng.randint(0, 10**6)}"'))
@@ -169,3 +171,19 @@ def test_one_edit_touches_only_its_page_lists_and_feeds(tmp_path: Path) -> None:
     assert len(report.written) == 1 and report.written[0].endswith(f"/{target.stem}/index.html")
     assert report.rendered < report.pages / 4
     assert report.changed_urls() == [f"https://diff.example.org/{report.written[0][:-len('index.html')]}"]
+
+
+def test_the_passing_of_time_alone_updates_the_site(tmp_path: Path) -> None:
+    """With no file edited, a future article comes out and the news sitemap moves on when their time comes."""
+    site = Site(tmp_path / "site", random.Random(9))
+    (site.content / "news" / "later.md").write_text(
+        '---\ntitle: "Published later"\ndate: 2026-11-28 15:00\nsection: News\n---\n\nText.\n')
+    out = tmp_path / "out"
+    for now in (NOW, NOW.replace(hour=16), NOW.replace(day=30)):
+        build(BuildOptions(site_dir=site.root, out_dir=out, now=now))
+        clean = tmp_path / f"clean-{now:%d%H}"
+        build(BuildOptions(site_dir=site.root, out_dir=clean, now=now, use_cache=False))
+        assert tree(out) == tree(clean), f"at {now}"
+    assert "Published later" in (out / "index.html").read_text()
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW.replace(day=30)))
+    assert report.rendered == 0 and report.parsed == 0 and report.written == []
