@@ -1,6 +1,6 @@
 """A static site generator for news publishers, with a client-side article meter."""
 from .errors import BuildFailed, SourceError, SsgError
+from .pipeline import VERSION as __version__
 from .pipeline import BuildOptions, BuildReport, build
 
-__all__ = ["BuildFailed", "BuildOptions", "BuildReport", "SourceError", "SsgError", "build"]
-__version__ = "0.1.0"
+__all__ = ["BuildFailed", "BuildOptions", "BuildReport", "SourceError", "SsgError", "__version__", "build"]

@@ -648,7 +648,7 @@ def test_files_editors_leave_behind_are_ignored(tmp_path):
 
 
 def test_build_does_not_depend_on_the_working_directory(tmp_path, monkeypatch):
-    site = make_site(tmp_path, {"content/news/a.md": article("A")})
+    make_site(tmp_path, {"content/news/a.md": article("A")})  # writes tmp_path/site
     monkeypatch.chdir(tmp_path)
     out = build_site(Path("site"), Path("rel-out"))
     assert (tmp_path / "rel-out/news/a/index.html").is_file() and out == Path("rel-out")
