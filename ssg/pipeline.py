@@ -131,6 +131,7 @@ class Inputs:
     content_dir: Path
     sources: Sources
     stats: tuple[tuple[str, int, int], ...]   # (file, size, mtime_ns) of every input file
+    content_stats: dict[str, tuple[int, int]]  # the same (size, mtime_ns) by path under content/
 
 
 def read_inputs(options: BuildOptions) -> Inputs:
@@ -138,15 +139,18 @@ def read_inputs(options: BuildOptions) -> Inputs:
     theme = load_theme(options.site_dir, config.theme)
     content_dir = options.site_dir / "content"
     sources = discover_sources(content_dir) if content_dir.is_dir() else Sources((), ())
-    files = [str(options.site_dir / "site.yaml")]
-    files += [os.path.join(content_dir, name) for name in (*sources.documents, *sources.assets)]
+    content_stats = {}
+    for name in (*sources.documents, *sources.assets):
+        stat = os.stat(os.path.join(content_dir, name))
+        content_stats[name] = (stat.st_size, stat.st_mtime_ns)
+    others = [str(options.site_dir / "site.yaml")]
     for folder in theme.folders:
-        files += sorted(str(f) for f in folder.rglob("*") if f.is_file())
-    stats = []
-    for name in files:
+        others += sorted(str(f) for f in folder.rglob("*") if f.is_file())
+    stats = [(name, size, mtime) for name, (size, mtime) in content_stats.items()]
+    for name in others:
         stat = os.stat(name)
         stats.append((name, stat.st_size, stat.st_mtime_ns))
-    return Inputs(config, theme, content_dir, sources, tuple(stats))
+    return Inputs(config, theme, content_dir, sources, tuple(stats), content_stats)
 
 
 def input_state(options: BuildOptions, inputs: Inputs) -> str:
@@ -183,7 +187,7 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     inputs = inputs or read_inputs(options)
     config, theme, content_dir, sources = inputs.config, inputs.theme, inputs.content_dir, inputs.sources
     settings = parse_settings(options.site_dir, config, theme, sources)
-    documents, errors = parse_all(sources, settings, cache, options.jobs, report, progress)
+    documents, errors = parse_all(sources, inputs.content_stats, settings, cache, options.jobs, report, progress)
     now = options.now or datetime.now(timezone.utc)
     site, collisions = assemble_site(documents, sources, config, now.astimezone(config.tzinfo),
                                      drafts=options.drafts, future=options.future)
@@ -223,7 +227,8 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
 
 # ---- parsing -------------------------------------------------------------------------------------
 
-def parse_all(sources: Sources, settings: ParseSettings, cache: BuildCache, jobs: int | None,
+def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: ParseSettings,
+              cache: BuildCache, jobs: int | None,
               report: BuildReport, progress: ProgressCallback | None = None
               ) -> tuple[list[Document], list[SourceError]]:
     """Parse what changed since the cache was written, reuse the rest; collect every error.
@@ -231,17 +236,17 @@ def parse_all(sources: Sources, settings: ParseSettings, cache: BuildCache, jobs
     Rendered bodies go straight to the cache in batches and are read back page by page when
     rendering, so a 10,000-article build never holds all the site's HTML in memory."""
     cached = cache.documents()
-    states = folder_states(sources, settings.content_dir)
+    states = folder_states(sources, stats)
     fingerprint = settings.fingerprint()
     documents: dict[str, Document] = {}
     tasks = []
     for relative in sources.documents:
-        stat = (settings.content_dir / relative).stat()
+        size, mtime_ns = stats[relative]
         entry = cached.get(relative)
-        if entry and entry.still_valid(stat.st_mtime_ns, stat.st_size, states[relative]):
+        if entry and entry.still_valid(mtime_ns, size, states[relative]):
             documents[relative] = entry.document
         else:
-            tasks.append(ParseTask(relative, stat.st_mtime_ns, stat.st_size, states[relative],
+            tasks.append(ParseTask(relative, mtime_ns, size, states[relative],
                                    fingerprint, entry.digest if entry else None))
     errors: list[SourceError] = []
     stored = []
@@ -316,7 +321,7 @@ def parse_one(task: ParseTask) -> ParseResult:
     return ParseResult(task, digest, document, errors)
 
 
-def folder_states(sources: Sources, content_dir: Path) -> dict[str, str]:
+def folder_states(sources: Sources, stats: dict[str, tuple[int, int]]) -> dict[str, str]:
     """For each document, the size and time of the files beside it (its images): a changed image
     changes the page (its width and height are in the HTML)."""
     documents = frozenset(sources.documents)
@@ -330,8 +335,8 @@ def folder_states(sources: Sources, content_dir: Path) -> dict[str, str]:
         folder = relative.rpartition("/")[0]
         parts = []
         for asset in by_folder.get(folder, ()):
-            stat = (content_dir / asset).stat()
-            parts.append(f"{asset}:{stat.st_size}:{stat.st_mtime_ns}")
+            size, mtime_ns = stats[asset]
+            parts.append(f"{asset}:{size}:{mtime_ns}")
         states[relative] = hashlib.sha1("|".join(parts).encode()).hexdigest() if parts else ""
     return states
 
