@@ -34,6 +34,7 @@ class ParseSettings:
     teaser_paragraphs: int | None   # None when the site has no meter
     layouts: frozenset[str]         # templates a document may name in `layout:`
     documents: frozenset[str]       # every Markdown file, to know which folders are page bundles
+    assets: frozenset[str]          # every other file under content/, as discover_sources found them
     base_path: str = ""             # base_url's path ("" or "/project"): links in bodies live under it
 
     def fingerprint(self) -> str:
@@ -227,7 +228,8 @@ class _FieldReader:
             teaser_paragraphs=settings.teaser_paragraphs if metered else None))
         assets = ()
         if bundle:
-            assets = tuple((name, path + name[len(bundle):]) for name in _bundle_files(settings, bundle))
+            assets = tuple((name, path + name[len(bundle):]) for name in sorted(settings.assets)
+                           if bundle_of(name, settings.documents) == relative)
         return Document(
             source=self.label, relative=relative, kind=kind, layout=layout, title=title, date=when, updated=updated,
             authors=authors, section=section, section_slug=section_slug, tags=tags, summary=summary,
@@ -262,17 +264,6 @@ class _FieldReader:
             return None
         size = image_size(target) if target is not None else None
         return Image(url=url, width=size[0] if size else None, height=size[1] if size else None, **texts)
-
-
-def _bundle_files(settings: ParseSettings, bundle: str) -> list[str]:
-    root = settings.content_dir / bundle
-    files = []
-    for file in sorted(root.rglob("*")):
-        name = file.relative_to(settings.content_dir).as_posix()
-        if file.is_file() and not name.endswith((".md", ".markdown")) and not any(
-                p.startswith(".") for p in name.split("/")):
-            files.append(name)
-    return files
 
 
 def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:

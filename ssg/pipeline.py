@@ -222,7 +222,7 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
         timezone=config.timezone,
         permalink=config.permalink,
         teaser_paragraphs=config.meter.teaser_paragraphs if config.meter else None,
-        layouts=theme.layouts(), documents=frozenset(sources.documents))
+        layouts=theme.layouts(), documents=frozenset(sources.documents), assets=frozenset(sources.assets))
 
 
 # ---- parsing -------------------------------------------------------------------------------------

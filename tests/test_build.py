@@ -641,10 +641,13 @@ def test_empty_site_builds(tmp_path):
 
 def test_files_editors_leave_behind_are_ignored(tmp_path):
     site = make_site(tmp_path, {"content/news/a.md": article("A"), "content/news/.a.md.swp": "x",
-                                "content/news/a.md~": "x", "content/.DS_Store": "x"})
+                                "content/news/a.md~": "x", "content/.DS_Store": "x",
+                                "content/news/b/index.md": article("B"), "content/news/b/notes.txt": "kept",
+                                "content/news/b/notes.txt~": "x", "content/news/b/#notes.txt#": "x"})
     out = build_site(site)
     names = {p.name for p in out.rglob("*")}
-    assert not names & {".a.md.swp", "a.md~", ".DS_Store"}
+    assert not names & {".a.md.swp", "a.md~", ".DS_Store", "notes.txt~", "#notes.txt#"}
+    assert read(out, "news/b/notes.txt") == "kept"
 
 
 def test_build_does_not_depend_on_the_working_directory(tmp_path, monkeypatch):

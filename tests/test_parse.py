@@ -24,7 +24,8 @@ def parse_one(tmp_path: Path, files: dict[str, str | bytes], name: str, timezone
     settings = ParseSettings(
         content_dir=content.resolve(), content_label="content", timezone=timezone, permalink=permalink,
         teaser_paragraphs=teaser_paragraphs, layouts=frozenset({"article", "page"}),
-        documents=frozenset(name for name in files if name.endswith(".md")))
+        documents=frozenset(name for name in files if name.endswith(".md")),
+        assets=frozenset(name for name in files if not name.endswith(".md")))
     document, errors = parse_document(name, (content / name).read_bytes(), settings, MarkdownRenderer())
     return document, [str(e) for e in errors]
 
