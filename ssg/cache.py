@@ -62,17 +62,22 @@ class BuildCache:
                                                 PRIMARY KEY (folder, name));
         """)
         (path / ".gitignore").write_text("*\n", encoding="utf-8")
-        self._entries: dict[str, tuple] = {}
+        self._stored_entries: dict[str, tuple] | None = None  # read on first use: a no-change build never needs them
         self._entries_changed = False
 
+    @property
+    def _entries(self) -> dict[str, tuple]:
+        if self._stored_entries is None:
+            row = self.db.execute("SELECT value FROM meta WHERE key='entries'").fetchone()
+            self._stored_entries = pickle.loads(row[0]) if row else {}
+        return self._stored_entries
+
     def documents(self) -> dict[str, CachedDocument]:
-        row = self.db.execute("SELECT value FROM meta WHERE key='entries'").fetchone()
-        self._entries = pickle.loads(row[0]) if row else {}
         return {relative: _unpack(values) for relative, values in self._entries.items()}
 
     def store_documents(self, entries: list[tuple[str, CachedDocument, str | None]]) -> None:
         """Save (relative, entry, body) triples; a body of None keeps the stored one (only the stat moved).
-        Entries are kept in memory and written in one piece by save_entries()."""
+        Entries are kept in memory and written in one piece by forget_documents()."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
                                 [(relative, body) for relative, _, body in entries if body is not None])
