@@ -63,6 +63,7 @@ class BuildCache:
         """)
         (path / ".gitignore").write_text("*\n", encoding="utf-8")
         self._stored_entries: dict[str, tuple] | None = None  # read on first use: a no-change build never needs them
+        self._documents: dict[str, CachedDocument] | None = None
         self._entries_changed = False
 
     @property
@@ -73,28 +74,44 @@ class BuildCache:
         return self._stored_entries
 
     def documents(self) -> dict[str, CachedDocument]:
-        return {relative: _unpack(values) for relative, values in self._entries.items()}
+        """The stored entries by path. Kept once read: the preview server asks again on every build."""
+        if self._documents is None:
+            self._documents = {relative: _unpack(values) for relative, values in self._entries.items()}
+        return self._documents
 
     def store_documents(self, entries: list[tuple[str, CachedDocument, str | None]]) -> None:
         """Save (relative, entry, body) triples; a body of None keeps the stored one (only the stat moved).
-        Entries are kept in memory and written in one piece by forget_documents()."""
+        Bodies are written at once (rendering reads them back); entries are written by save_entries()."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
                                 [(relative, body) for relative, _, body in entries if body is not None])
+        documents = self.documents()
         for relative, entry, _ in entries:
             self._entries[relative] = _pack(entry)
+            documents[relative] = entry
             self._entries_changed = True
 
     def forget_documents(self, keep: set[str]) -> None:
-        """Drop documents whose files no longer exist, then save the entries if anything changed."""
+        """Drop documents whose files no longer exist."""
         stale = [relative for relative in self._entries if relative not in keep]
+        if not stale:
+            return
         with self.db:
             self.db.executemany("DELETE FROM documents WHERE relative=?", [(r,) for r in stale])
-            for relative in stale:
-                del self._entries[relative]
-            if stale or self._entries_changed:
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
-                                (pickle.dumps(self._entries, pickle.HIGHEST_PROTOCOL),))
+        documents = self.documents()
+        for relative in stale:
+            del self._entries[relative]
+            documents.pop(relative, None)
+        self._entries_changed = True
+
+    def save_entries(self) -> None:
+        """Write the entries in one piece if any changed. A build that stops before this leaves entries
+        older than the bodies: harmless, as an entry is only trusted while its file's stat matches it."""
+        if not self._entries_changed:
+            return
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
+                            (pickle.dumps(self._entries, pickle.HIGHEST_PROTOCOL),))
         self._entries_changed = False
 
     def current(self, state: str, now: datetime, folder: Path, report) -> bool:

@@ -101,23 +101,60 @@ class LoadedSite:
 ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def build(options: BuildOptions, progress: ProgressCallback | None = None) -> BuildReport:
-    """Turn the content folder into a static site; raise BuildFailed (and write nothing) on any error."""
+@dataclass(slots=True)
+class Session:
+    """What a long-running process (the preview server) keeps between builds of one site.
+
+    The cache stays open with its entries in memory, and the Jinja environment is kept while no template
+    changes. The process owns its output folder: what the last build left there is known without looking,
+    and is never recorded in the site's cache (the folder is gone when the process ends)."""
+
+    cache: BuildCache | None = None
+    outputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # output file -> (key, hash)
+    environment: tuple[str, jinja2.Environment] | None = None          # (templates digest, environment)
+
+    def save(self) -> None:
+        """Write what the builds learned to the site's cache; call it when idle, and before close()."""
+        if self.cache is not None:
+            self.cache.save_entries()
+
+    def close(self) -> None:
+        self.save()
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+
+def build(options: BuildOptions, progress: ProgressCallback | None = None,
+          session: Session | None = None) -> BuildReport:
+    """Turn the content folder into a static site; raise BuildFailed (and write nothing) on any error.
+
+    With a session, the cache's entries are written by session.save(), so a caller waiting for the pages
+    (the preview's reload) does not wait for that."""
     started = time.perf_counter()
     check_output_folder(options.site_dir, options.output)
     report = BuildReport()
     inputs = read_inputs(options)
-    state = input_state(options, inputs)
     now = options.now or datetime.now(timezone.utc)
-    cache = open_cache(options)
-    try:
-        if not cache.current(state, now, options.output, report):
-            loaded = load_site(options, cache, report, progress, inputs)
-            write_site(loaded, cache, options, report, progress)
-            cache.remember_state(state if state_is_settled(inputs, started) else "", loaded.valid_until,
-                                 options.output, report)
-    finally:
-        cache.close()
+    if session is not None:
+        if session.cache is None:
+            session.cache = open_cache(options)
+        loaded = load_site(options, session.cache, report, progress, inputs, session)
+        session.outputs = write_site(loaded, session.outputs, options, report, progress, trust_output=True)
+    else:
+        state = input_state(options, inputs)
+        cache = open_cache(options)
+        try:
+            if not cache.current(state, now, options.output, report):
+                loaded = load_site(options, cache, report, progress, inputs)
+                previous = cache.outputs(options.output) if options.output.is_dir() else {}
+                recorded = write_site(loaded, previous, options, report, progress)
+                cache.store_outputs(options.output, recorded, previous)
+                cache.save_entries()
+                cache.remember_state(state if state_is_settled(inputs, started) else "", loaded.valid_until,
+                                     options.output, report)
+        finally:
+            cache.close()
     report.meter_script_gzip = meter_script_size(inputs.theme) if inputs.config.meter else None
     report.base_url = inputs.config.base_url
     report.seconds = time.perf_counter() - started
@@ -181,7 +218,8 @@ def code_digest() -> str:
 
 
 def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | None = None,
-              progress: ProgressCallback | None = None, inputs: Inputs | None = None) -> LoadedSite:
+              progress: ProgressCallback | None = None, inputs: Inputs | None = None,
+              session: Session | None = None) -> LoadedSite:
     """Read settings, theme and content; raise BuildFailed listing every error found."""
     report = report or BuildReport()
     inputs = inputs or read_inputs(options)
@@ -194,11 +232,17 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     errors += collisions
     if errors:
         raise BuildFailed(errors)
-    env = make_environment(theme, cache.path.parent / "templates")
+    templates = template_digest(theme)
+    if session is not None and session.environment is not None and session.environment[0] == templates:
+        env = session.environment[1]
+    else:
+        env = make_environment(theme, cache.path.parent / "templates")
+        if session is not None:
+            session.environment = (templates, env)
     bodies = BodyStore(cache.path)
     nav = site_nav(site)
     configure(env, config, theme, nav, lambda document: bodies.body(document.relative))
-    site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, template_digest(theme),
+    site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, templates,
                                   jinja2.__version__)).encode()).hexdigest()
     return LoadedSite(config, theme, site, content_dir, env, bodies, site_key,
                       valid_until=next_change_in_time(documents, site, options))
@@ -371,22 +415,30 @@ class RenderResult:
     written: bool
 
 
-def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, report: BuildReport,
-               progress: ProgressCallback | None = None) -> None:
-    """Render pages whose inputs changed, copy files that changed, then swap them into the output."""
+def write_site(loaded: LoadedSite, previous: dict[str, tuple[str, str]], options: BuildOptions,
+               report: BuildReport, progress: ProgressCallback | None = None, trust_output: bool = False
+               ) -> dict[str, tuple[str, str]]:
+    """Render pages whose inputs changed, copy files that changed, then swap them into the output.
+
+    `previous` says what each output file was made from (key, hash) by the last build; the same for this
+    build is returned. With trust_output, files named there are not looked for: only this process writes
+    the output folder."""
     out_dir = options.output
-    previous = cache.outputs(out_dir) if out_dir.is_dir() else {}
     recorded: dict[str, tuple[str, str]] = {}
     staging = Staging(out_dir)
+    out_prefix = str(out_dir) + os.sep
+
+    def still_there(name: str) -> bool:
+        return trust_output or os.path.isfile(out_prefix + name)
+
     try:
         pages = list(site_pages(loaded.site, loaded.config))
         report.pages = len(pages)
         tasks = []
-        out_prefix = str(out_dir) + os.sep
         for index, page in enumerate(pages):
             key = page_key(loaded.site_key, page)
             old = previous.get(page.output)
-            if key is not None and old is not None and old[0] == key and os.path.isfile(out_prefix + page.output):
+            if key is not None and old is not None and old[0] == key and still_there(page.output):
                 staging.keep(page.output)
                 recorded[page.output] = old
             else:
@@ -404,7 +456,7 @@ def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, rep
             stat = source.stat()
             key = f"file|{source}|{stat.st_size}|{stat.st_mtime_ns}"
             old = previous.get(name)
-            if old is not None and old[0] == key and (out_dir / name).is_file():
+            if old is not None and old[0] == key and still_there(name):
                 staging.keep(name)
                 recorded[name] = old
             else:
@@ -415,7 +467,7 @@ def write_site(loaded: LoadedSite, cache: BuildCache, options: BuildOptions, rep
     finally:
         staging.discard()
     report.written, report.unchanged = staging.written, staging.unchanged
-    cache.store_outputs(out_dir, recorded, previous)
+    return recorded
 
 
 def page_key(site_key: str, page: Page) -> str | None:

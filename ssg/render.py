@@ -173,13 +173,13 @@ def article_context(article: Document, related: tuple[Document, ...], site: Site
 def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
     label = {"section": group.name, "tag": f"Tagged \u201c{group.name}\u201d", "author": group.name}[group.kind]
     description = group.author.bio if group.author else ""
+    key = f"{group.kind}|{group.slug}|{group.name}|{group.author!r}"
     for pagination in paginate(group.articles, config.paginate, group.path):
         path = urls.paginated(group.path, pagination.number)
         title = label if pagination.number == 1 else f"{label}, page {pagination.number}"
         yield Page(urls.output_file(path), "list.html",
                    partial(list_context, config, path, title, group.kind, group, pagination, description),
-                   key=f"{group.kind}|{group.slug}|{group.name}|{group.author}|{pagination.number}|"
-                       f"{pagination.total}|{_digests(pagination.items)}")
+                   key=f"{key}|{pagination.number}|{pagination.total}|{_digests(pagination.items)}")
 
 
 def feeds(site: Site, config: SiteConfig) -> Iterator[Page]:
@@ -200,14 +200,16 @@ def _feed(path: str, title: str, home: str, articles: tuple[Document, ...], site
 
 def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
     entries: list[tuple[str, datetime | None]] = []
-    for pagination in paginate(site.articles, config.paginate, "/"):
-        entries.append((urls.paginated("/", pagination.number), _newest(pagination.items)))
-    entries += [(a.path, a.lastmod) for a in site.articles]
-    entries += [(p.path, p.lastmod) for p in site.pages]
-    for group in (*site.sections, *site.tags, *site.by_author):
-        for pagination in paginate(group.articles, config.paginate, group.path):
-            entries.append((urls.paginated(group.path, pagination.number), _newest(pagination.items)))
-    listing = "".join(f"{path}|{lastmod}\n" for path, lastmod in entries)
+    per_page = config.paginate
+    for base, articles in (("/", site.articles),
+                           *((group.path, group.articles) for group in (*site.sections, *site.tags, *site.by_author))):
+        for start in range(0, max(1, len(articles)), per_page):
+            entries.append((urls.paginated(base, start // per_page + 1), _newest(articles[start:start + per_page])))
+        if base == "/":
+            entries += [(a.path, a.lastmod) for a in site.articles]
+            entries += [(p.path, p.lastmod) for p in site.pages]
+    # The key names each entry's time as a number: formatting 10,000 datetimes costs more than the rest.
+    listing = "".join(f"{path}|{lastmod.timestamp() if lastmod else ''}\n" for path, lastmod in entries)
     yield Page("sitemap.xml", "sitemap.xml", partial(dict, entries=entries),
                key="sitemap|" + hashlib.sha1(listing.encode()).hexdigest())
     since = site.built_at - timedelta(hours=NEWS_SITEMAP_HOURS)
@@ -218,7 +220,12 @@ def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
 
 
 def _newest(articles: tuple[Document, ...]) -> datetime | None:
-    return max((a.lastmod for a in articles), default=None)
+    newest = None
+    for article in articles:
+        lastmod = article.updated or article.date
+        if newest is None or lastmod > newest:
+            newest = lastmod
+    return newest
 
 
 def feed_content(document: Document, body: str, config: SiteConfig) -> str:

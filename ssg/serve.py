@@ -3,8 +3,8 @@
 How it fits together
 - serve() builds the site into a temporary folder (removed on exit, Ctrl-C included), serves that folder with
   a threaded HTTP server, and watches content/, site.yaml and the theme (ssg.watch). Each burst of saves gives
-  one call to build(); build() replaces changed files one os.replace at a time, so a request always gets a
-  whole page, old or new.
+  one build, run by a child process that keeps the site in memory between builds (ssg.builder). A build
+  replaces changed files one os.replace at a time, so a request always gets a whole page, old or new.
 - A failed build keeps the last good site; every HTML page then carries an overlay listing each error as
   `path:line: message`, until a build succeeds.
 - Live reload: HTML responses get `<script src="/__ssg__/reload.js">` before `</body>` (only here: `ssg build`
@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -43,7 +42,8 @@ from urllib.parse import parse_qs, quote, unquote
 
 from .config import load_config
 from .errors import SourceError, SsgError
-from .pipeline import BuildOptions, build
+from .builder import BuildProcess
+from .pipeline import BuildOptions
 from .theme import load_theme
 from .watch import ChangeQueue, SiteWatcher
 
@@ -76,6 +76,8 @@ def serve(site_dir: Path, host: str = "127.0.0.1", port: int = 8000, drafts: boo
         with contextlib.ExitStack() as cleanup:
             cleanup.callback(shutil.rmtree, temp, ignore_errors=True)
             options = BuildOptions(site_dir=site_dir, out_dir=temp / "site", drafts=drafts, future=future)
+            builder = BuildProcess(options)  # first: it must be forked before any thread starts
+            cleanup.callback(builder.stop)
             preview, queue = Preview(options.output), ChangeQueue()
             server = PreviewServer(host, port, preview)
             cleanup.callback(server.server_close)
@@ -84,7 +86,7 @@ def serve(site_dir: Path, host: str = "127.0.0.1", port: int = 8000, drafts: boo
             cleanup.callback(watcher.stop)
             cleanup.callback(preview.stop)  # ends the event streams of open pages
 
-            print(rebuild(options, preview, set()), flush=True)
+            print(rebuild(builder, preview, set()), flush=True)
             threading.Thread(target=server.serve_forever, name="ssg-http", daemon=True).start()
             cleanup.callback(server.shutdown)
             cleanup.callback(hold_signals)  # runs first: a second Ctrl-C can't cut the cleanup short
@@ -102,7 +104,7 @@ def serve(site_dir: Path, host: str = "127.0.0.1", port: int = 8000, drafts: boo
                     if folders is not None:
                         watcher.refresh(folders)
                 if changed:
-                    print(rebuild(options, preview, changed), flush=True)
+                    print(rebuild(builder, preview, changed), flush=True)
     except KeyboardInterrupt:
         pass
     finally:
@@ -136,18 +138,13 @@ def theme_folders(site_dir: Path) -> tuple[Path, ...] | None:
         return None
 
 
-def rebuild(options: BuildOptions, preview: Preview, changed: set[str]) -> str:
+def rebuild(builder: BuildProcess, preview: Preview, changed: set[str]) -> str:
     """Build once, tell the open pages, and return the line to print; never raises for a broken site."""
     started = time.perf_counter()
     what = describe(changed)
-    try:
-        report = build(options)
-    except SsgError as exc:
-        errors = tuple(str(error) for error in exc.errors)
-    except Exception as exc:  # a bug in the generator must not stop the preview: say so and keep serving
-        traceback.print_exc()
-        errors = (f"ssg: unexpected {type(exc).__name__} while building: {exc} (details in the terminal)",)
-    else:
+    outcome = builder.build()
+    report = outcome.report
+    if report is not None:
         preview.publish([url_of(name) for name in report.written + report.removed], ())
         pages = sum(name.endswith(".html") for name in report.written)
         others = len(report.written) - pages
@@ -155,6 +152,7 @@ def rebuild(options: BuildOptions, preview: Preview, changed: set[str]) -> str:
                 + (f", {others} other file{'s' if others != 1 else ''}" if others else "")
                 + (f", {len(report.removed)} removed" if report.removed else "")
                 + f" in {time.perf_counter() - started:.2f} s")
+    errors = outcome.errors
     preview.publish([], errors)
     count = len(errors)
     kept = "serving the last good site" if preview.root.is_dir() else "nothing to serve yet"

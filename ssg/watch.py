@@ -23,7 +23,7 @@ class ChangeQueue:
     A path added while the caller is rebuilding stays queued for the next take_burst(), so no change is missed.
     """
 
-    def __init__(self, quiet: float = 0.05, cap: float = 3.0):
+    def __init__(self, quiet: float = 0.02, cap: float = 3.0):
         self.quiet = quiet          # seconds without events that end a burst (an editor save is several events)
         self.cap = cap              # longest wait, so a never-ending stream of events still rebuilds
         self.busy = 10              # from this many files on it looks like a checkout: wait 4 x longer for the rest

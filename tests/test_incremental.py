@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ssg.pipeline import BuildOptions, build
+from ssg.pipeline import BuildOptions, Session, build
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 SECTIONS = ["News", "Business", "Culture", "Science"]
@@ -136,18 +136,26 @@ class Site:
 def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
-    incremental = tmp_path / "incremental"
+    incremental, preview = tmp_path / "incremental", tmp_path / "preview"
+    session = Session()  # the preview server's way: one process, the site kept in memory between builds
     history = []
-    for step in range(14):
-        history.append(site.edit() if step else "initial build")
-        if rng.random() < 0.3:  # several edits land in one build, as a git pull brings them
-            history.append(site.edit())
-        build(BuildOptions(site_dir=site.root, out_dir=incremental, now=NOW, jobs=2))
-        clean = tmp_path / f"clean-{step}"
-        build(BuildOptions(site_dir=site.root, out_dir=clean, now=NOW, use_cache=False, jobs=1))
-        expected, actual = tree(clean), tree(incremental)
-        differing = sorted(name for name in expected.keys() | actual.keys() if expected.get(name) != actual.get(name))
-        assert not differing, f"after {history}: incremental output differs in {differing[:10]}"
+    try:
+        for step in range(14):
+            history.append(site.edit() if step else "initial build")
+            if rng.random() < 0.3:  # several edits land in one build, as a git pull brings them
+                history.append(site.edit())
+            build(BuildOptions(site_dir=site.root, out_dir=incremental, now=NOW, jobs=2))
+            build(BuildOptions(site_dir=site.root, out_dir=preview, now=NOW, jobs=2), session=session)
+            session.save()
+            clean = tmp_path / f"clean-{step}"
+            build(BuildOptions(site_dir=site.root, out_dir=clean, now=NOW, use_cache=False, jobs=1))
+            expected = tree(clean)
+            for name, folder in (("incremental", incremental), ("preview", preview)):
+                actual = tree(folder)
+                differing = sorted(n for n in expected.keys() | actual.keys() if expected.get(n) != actual.get(n))
+                assert not differing, f"after {history}: {name} output differs in {differing[:10]}"
+    finally:
+        session.close()
 
 
 def test_unchanged_rebuild_renders_nothing(tmp_path: Path) -> None:
