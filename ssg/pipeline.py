@@ -33,7 +33,7 @@ from .output import Staging, same_bytes
 from .parse import ParseSettings, parse_document
 from .render import NEWS_SITEMAP_HOURS, Page, configure, render_page, site_nav, site_pages
 from .sources import Sources, bundle_of, discover_sources
-from .theme import Theme, load_theme, make_environment
+from .theme import PACKAGE_THEMES, Theme, load_theme, make_environment, template_digest
 
 METER_SCRIPT = "js/meter.js"
 VERSION = "0.1.0"
@@ -94,7 +94,7 @@ class LoadedSite:
     content_dir: Path
     env: jinja2.Environment
     bodies: BodyStore
-    site_key: str          # digest of every site-wide input a page depends on
+    site_key: str          # digest of every site-wide input a page depends on (its templates come on top)
     valid_until: datetime  # when the passing of time alone changes the site (a future article, the news sitemap)
 
 
@@ -232,7 +232,7 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     errors += collisions
     if errors:
         raise BuildFailed(errors)
-    templates = template_digest(theme)
+    templates = all_templates_digest(theme)
     if session is not None and session.environment is not None and session.environment[0] == templates:
         env = session.environment[1]
     else:
@@ -242,8 +242,7 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     bodies = BodyStore(cache.path)
     nav = site_nav(site)
     configure(env, config, theme, nav, lambda document: bodies.body(document.relative))
-    site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, templates,
-                                  jinja2.__version__)).encode()).hexdigest()
+    site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, jinja2.__version__)).encode()).hexdigest()
     return LoadedSite(config, theme, site, content_dir, env, bodies, site_key,
                       valid_until=next_change_in_time(documents, site, options))
 
@@ -435,8 +434,9 @@ def write_site(loaded: LoadedSite, previous: dict[str, tuple[str, str]], options
         pages = list(site_pages(loaded.site, loaded.config))
         report.pages = len(pages)
         tasks = []
+        templates: dict[str, str] = {}
         for index, page in enumerate(pages):
-            key = page_key(loaded.site_key, page)
+            key = page_key(loaded.site_key, template_digest(loaded.env, page.template, templates), page)
             old = previous.get(page.output)
             if key is not None and old is not None and old[0] == key and still_there(page.output):
                 staging.keep(page.output)
@@ -470,8 +470,11 @@ def write_site(loaded: LoadedSite, previous: dict[str, tuple[str, str]], options
     return recorded
 
 
-def page_key(site_key: str, page: Page) -> str | None:
-    return None if page.key is None else hashlib.sha1(f"{site_key}|{page.template}|{page.key}".encode()).hexdigest()
+def page_key(site_key: str, templates: str, page: Page) -> str | None:
+    """What decides a page's bytes: the site-wide inputs, its templates and what it shows (page.key)."""
+    if page.key is None:
+        return None
+    return hashlib.sha1(f"{site_key}|{page.template}|{templates}|{page.key}".encode()).hexdigest()
 
 
 def _init_render_worker(loaded: LoadedSite, pages: list[Page], staging: Path, out_dir: Path) -> None:
@@ -523,10 +526,11 @@ def render_template(page: Page, loaded: LoadedSite) -> bytes:
                                        message)]) from None
 
 
-def template_digest(theme: Theme) -> str:
-    """Any template edit changes every page's key: re-rendering from cached HTML is cheap and always right."""
+def all_templates_digest(theme: Theme) -> str:
+    """Every template file's path and bytes, the built-in themes' too (a theme may extend "default/base.html"):
+    while this holds, a compiled template kept in memory is current."""
     digest = hashlib.sha1()
-    for folder in theme.template_dirs:
+    for folder in dict.fromkeys([*theme.template_dirs, *sorted(PACKAGE_THEMES.glob("*/templates"))]):
         for file in sorted(folder.rglob("*")):
             if file.is_file():
                 digest.update(file.as_posix().encode() + b"\0" + file.read_bytes())

@@ -1,10 +1,12 @@
 """Find a theme (the site's themes/NAME first, then the package's), its templates and static files."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from jinja2 import TemplateError, meta
 from jinja2 import ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, PrefixLoader, StrictUndefined, select_autoescape
 
 from .errors import SourceError, SsgError
@@ -76,3 +78,41 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environm
     return Environment(loader=loader, autoescape=select_autoescape(["html", "xml"], disabled_extensions=["txt"], default=True),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False,
                        bytecode_cache=bytecode_cache)
+
+
+def template_digest(env: Environment, name: str, cache: dict[str, str]) -> str:
+    """A digest of template `name` and of every template it extends, includes or imports, as the loader
+    finds them now (a site's override shadows the theme's file): a page is re-rendered only when one of
+    these changed. A name chosen at render time ({% include variable %}) could be any template, so such a
+    template depends on all of them. `cache` holds the digests already made in this build."""
+    if name not in cache:
+        digest = hashlib.sha1()
+        seen, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            try:
+                source = env.loader.get_source(env, current)[0]
+            except TemplateError:  # missing: rendering reports it with the page that asked
+                source = "\0missing"
+            digest.update(f"{current}\0{source}\0".encode())
+            references = _references(source)
+            if None in references:
+                digest.update(("\0".join(f"{n}\0{env.loader.get_source(env, n)[0]}" for n in sorted(env.list_templates()))).encode())
+                break
+            todo.extend(sorted(references, reverse=True))
+        cache[name] = digest.hexdigest()
+    return cache[name]
+
+
+@functools.lru_cache(maxsize=512)  # the same few template sources, build after build
+def _references(source: str) -> tuple[str | None, ...]:
+    try:
+        return tuple(meta.find_referenced_templates(_PARSER.parse(source)))
+    except TemplateError:
+        return ()  # a syntax error is reported when the page renders
+
+
+_PARSER = Environment()

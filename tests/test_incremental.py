@@ -181,6 +181,28 @@ def test_one_edit_touches_only_its_page_lists_and_feeds(tmp_path: Path) -> None:
     assert report.changed_urls() == [f"https://diff.example.org/{report.written[0][:-len('index.html')]}"]
 
 
+def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(10))
+    out = tmp_path / "out"
+    build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    html = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    article_pages = [name for name in html if "/story-" in name]
+    list_pages = [name for name in html if name not in article_pages and name != "404.html"]
+    assert len(article_pages) == len(site.articles()) and len(list_pages) > 10
+
+    partial = site.root / "themes" / "default" / "templates" / "partials" / "pagination.html"
+    partial.parent.mkdir(parents=True)
+    partial.write_text('{% include "default/partials/pagination.html" %}<p class="probe">paged</p>\n')
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))  # list.html includes it; nothing else does
+    assert sorted(report.written) == list_pages and report.rendered == len(list_pages)
+    assert all('<p class="probe">paged</p>' in (out / name).read_text() for name in list_pages)
+
+    (site.root / "themes" / "default" / "templates" / "article.html").write_text(OVERRIDE.format(n=1))
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    assert sorted(report.written) == article_pages and report.rendered == len(article_pages)
+    assert all('class="kicker override-1"' in (out / name).read_text() for name in article_pages)
+
+
 def test_the_passing_of_time_alone_updates_the_site(tmp_path: Path) -> None:
     """With no file edited, a future article comes out and the news sitemap moves on when their time comes."""
     site = Site(tmp_path / "site", random.Random(9))
