@@ -14,6 +14,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Callable
 
 from .errors import SsgError
 from .pipeline import BuildOptions, BuildReport, Session, build
@@ -41,10 +42,13 @@ class BuildProcess:
         self._process.start()
         child.close()
 
-    def build(self) -> BuildOutcome:
+    def build(self, on_first: Callable[[list[str]], None]) -> BuildOutcome:
+        """Build once; `on_first` hears the output files of the edited documents as soon as they are in place."""
         try:
             self._connection.send("build")
-            return self._connection.recv()
+            while not isinstance(answer := self._connection.recv(), BuildOutcome):
+                on_first(answer)
+            return answer
         except (EOFError, OSError):  # the child died (killed, out of memory): start a new one for the next save
             self._process.join(timeout=5)
             code = self._process.exitcode
@@ -68,7 +72,7 @@ def serve_builds(connection: Connection, options: BuildOptions) -> None:
     """The child's loop: build on each request, answer, then tidy up while nobody waits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it then asks this process to stop
     signal.signal(signal.SIGTERM, _exit)          # unwinds, so a running worker pool is stopped too
-    session = Session()
+    session = Session(on_first=connection.send)
     try:
         while connection.recv() is not None:
             connection.send(build_once(options, session))

@@ -31,7 +31,7 @@ from .markup import MarkdownRenderer
 from .model import Document, Site
 from .output import Staging, same_bytes
 from .parse import ParseSettings, parse_document
-from .render import NEWS_SITEMAP_HOURS, Page, configure, render_page, site_nav, site_pages
+from .render import NEWS_SITEMAP_HOURS, Page, configure, document_page, render_page, site_nav, site_pages
 from .sources import Sources, bundle_of, discover_sources
 from .theme import PACKAGE_THEMES, Theme, load_theme, make_environment, template_digest
 
@@ -60,6 +60,7 @@ class BuildOptions:
 @dataclass(slots=True)
 class BuildReport:
     written: list[str] = field(default_factory=list)    # output files whose bytes changed
+    first: list[str] = field(default_factory=list)      # of those, the ones swapped in ahead of the rest
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     pages: int = 0                                      # pages (not copied files) in the site
@@ -95,6 +96,7 @@ class LoadedSite:
     env: jinja2.Environment
     bodies: BodyStore
     site_key: str          # digest of every site-wide input a page depends on (its templates come on top)
+    changed: frozenset[str]  # documents parsed anew by this build (content/ paths)
     valid_until: datetime  # when the passing of time alone changes the site (a future article, the news sitemap)
 
 
@@ -112,6 +114,9 @@ class Session:
     cache: BuildCache | None = None
     outputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # output file -> (key, hash)
     environment: tuple[str, jinja2.Environment] | None = None          # (templates digest, environment)
+    # Called with the output files of the documents just edited, once they are in place and before the
+    # rest of the build: the author is looking at the page they edit; the lists around it follow.
+    on_first: Callable[[list[str]], None] | None = None
 
     def save(self) -> None:
         """Write what the builds learned to the site's cache; call it when idle, and before close()."""
@@ -140,7 +145,11 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None,
         if session.cache is None:
             session.cache = open_cache(options)
         loaded = load_site(options, session.cache, report, progress, inputs, session)
-        session.outputs = write_site(loaded, session.outputs, options, report, progress, trust_output=True)
+        outputs = session.outputs
+        if session.on_first is not None and loaded.changed and outputs:
+            outputs = write_first(loaded, outputs, options, report)
+            session.on_first(report.first)
+        session.outputs = write_site(loaded, outputs, options, report, progress, trust_output=True)
     else:
         state = input_state(options, inputs)
         cache = open_cache(options)
@@ -225,7 +234,8 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     inputs = inputs or read_inputs(options)
     config, theme, content_dir, sources = inputs.config, inputs.theme, inputs.content_dir, inputs.sources
     settings = parse_settings(options.site_dir, config, theme, sources)
-    documents, errors = parse_all(sources, inputs.content_stats, settings, cache, options.jobs, report, progress)
+    documents, errors, changed = parse_all(sources, inputs.content_stats, settings, cache, options.jobs, report,
+                                           progress)
     now = options.now or datetime.now(timezone.utc)
     site, collisions = assemble_site(documents, sources, config, now.astimezone(config.tzinfo),
                                      drafts=options.drafts, future=options.future)
@@ -243,7 +253,7 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     nav = site_nav(site)
     configure(env, config, theme, nav, lambda document: bodies.body(document.relative))
     site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, jinja2.__version__)).encode()).hexdigest()
-    return LoadedSite(config, theme, site, content_dir, env, bodies, site_key,
+    return LoadedSite(config, theme, site, content_dir, env, bodies, site_key, frozenset(changed),
                       valid_until=next_change_in_time(documents, site, options))
 
 
@@ -273,7 +283,7 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
 def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: ParseSettings,
               cache: BuildCache, jobs: int | None,
               report: BuildReport, progress: ProgressCallback | None = None
-              ) -> tuple[list[Document], list[SourceError]]:
+              ) -> tuple[list[Document], list[SourceError], list[str]]:
     """Parse what changed since the cache was written, reuse the rest; collect every error.
 
     Rendered bodies go straight to the cache in batches and are read back page by page when
@@ -292,6 +302,7 @@ def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: Par
             tasks.append(ParseTask(relative, mtime_ns, size, states[relative],
                                    fingerprint, entry.digest if entry else None))
     errors: list[SourceError] = []
+    changed = []
     stored = []
     stored_at = time.time()
     for done, result in enumerate(run_tasks(parse_one, tasks, jobs, _init_parse_worker, (settings,)), 1):
@@ -306,7 +317,7 @@ def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: Par
             document = result.document
             stored.append((task.relative, _entry(task, result.digest, stored_at,
                                                  dataclasses.replace(document, body="")), document.body))
-            report.parsed += 1
+            changed.append(task.relative)
         else:
             continue
         documents[task.relative] = dataclasses.replace(document, body="")
@@ -315,9 +326,10 @@ def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: Par
             stored = []
     cache.store_documents(stored)
     cache.forget_documents(keep=set(sources.documents))
+    report.parsed = len(changed)
     report.cache_hits = len(documents) - report.parsed
     ordered = [documents[r] for r in sources.documents if r in documents]
-    return ordered, errors
+    return ordered, errors, changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,7 +478,30 @@ def write_site(loaded: LoadedSite, previous: dict[str, tuple[str, str]], options
         report.removed = staging.commit(previous=set(previous) if previous else None)
     finally:
         staging.discard()
-    report.written, report.unchanged = staging.written, staging.unchanged
+    report.written, report.unchanged = report.first + staging.written, staging.unchanged
+    return recorded
+
+
+def write_first(loaded: LoadedSite, previous: dict[str, tuple[str, str]], options: BuildOptions,
+                report: BuildReport) -> dict[str, tuple[str, str]]:
+    """Render the pages of the documents this build parsed and swap them into the output now, ahead of
+    the rest of the build; return `previous` updated, so write_site() keeps them."""
+    recorded = dict(previous)
+    staging = Staging(options.output)
+    templates: dict[str, str] = {}
+    try:
+        for document in (*loaded.site.articles, *loaded.site.pages):
+            if document.relative not in loaded.changed:
+                continue
+            page = document_page(document, loaded.site, loaded.config)
+            key = page_key(loaded.site_key, template_digest(loaded.env, page.template, templates), page)
+            data = render_template(page, loaded)
+            staging.add(page.output, data)
+            recorded[page.output] = (key or "", hashlib.sha1(data).hexdigest())
+        staging.commit(previous=set())  # nothing is removed here: that is the whole build's decision
+    finally:
+        staging.discard()
+    report.first = staging.written
     return recorded
 
 

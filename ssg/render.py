@@ -124,13 +124,9 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
         yield Page(urls.output_file(path), "list.html", partial(list_context, config, path, title, "home", None, pagination),
                    key=f"home|{pagination.number}|{pagination.total}|{_digests(pagination.items)}")
     for article in site.articles:
-        related = site.related.get(article.path, ())
-        yield Page(urls.output_file(article.path), f"{article.layout}.html",
-                   partial(article_context, article, related, site, config),
-                   key=f"article|{article.digest}|{_digests(related)}")
+        yield document_page(article, site, config)
     for document in site.pages:
-        yield Page(urls.output_file(document.path), f"{document.layout}.html",
-                   partial(page_context, document, config), key=f"page|{document.digest}")
+        yield document_page(document, site, config)
     for group in (*site.sections, *site.tags, *site.by_author):
         yield from group_pages(group, config)
     yield from feeds(site, config)
@@ -142,6 +138,17 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
             yield Page(urls.output_file(alias), "redirect.html",
                        partial(dict, page=meta(config, document.path, document.title, "redirect", noindex=True),
                                target=document), key=f"redirect|{alias}|{document.digest}")
+
+
+def document_page(document: Document, site: Site, config: SiteConfig) -> Page:
+    """The page of one article or standalone page."""
+    if not document.is_article:
+        return Page(urls.output_file(document.path), f"{document.layout}.html",
+                    partial(page_context, document, config), key=f"page|{document.digest}")
+    related = site.related.get(document.path, ())
+    return Page(urls.output_file(document.path), f"{document.layout}.html",
+                partial(article_context, document, related, site, config),
+                key=f"article|{document.digest}|{_digests(related)}")
 
 
 def list_context(config: SiteConfig, path: str, title: str, kind: str, group: Group | None,

@@ -142,10 +142,11 @@ def rebuild(builder: BuildProcess, preview: Preview, changed: set[str]) -> str:
     """Build once, tell the open pages, and return the line to print; never raises for a broken site."""
     started = time.perf_counter()
     what = describe(changed)
-    outcome = builder.build()
+    outcome = builder.build(on_first=lambda names: preview.publish([url_of(name) for name in names], preview.snapshot()[1]))
     report = outcome.report
     if report is not None:
-        preview.publish([url_of(name) for name in report.written + report.removed], ())
+        rest = [name for name in report.written if name not in report.first]  # the first were announced already
+        preview.publish([url_of(name) for name in rest + report.removed], ())
         pages = sum(name.endswith(".html") for name in report.written)
         others = len(report.written) - pages
         return (f"{time.strftime('%H:%M:%S')} {what}: {pages} page{'s' if pages != 1 else ''} written"

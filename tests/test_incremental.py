@@ -137,7 +137,10 @@ def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int) -> None
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
     incremental, preview = tmp_path / "incremental", tmp_path / "preview"
-    session = Session()  # the preview server's way: one process, the site kept in memory between builds
+    # The preview server's way: one process, the site kept in memory between builds, and the pages of the
+    # edited documents swapped in ahead of the rest.
+    first: list[list[str]] = []
+    session = Session(on_first=first.append)
     history = []
     try:
         for step in range(14):
@@ -156,6 +159,7 @@ def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int) -> None
                 assert not differing, f"after {history}: {name} output differs in {differing[:10]}"
     finally:
         session.close()
+    assert any(first), "no build swapped an edited page in first"
 
 
 def test_unchanged_rebuild_renders_nothing(tmp_path: Path) -> None:

@@ -275,6 +275,42 @@ def test_change_queue_gives_one_batch_per_burst(tmp_path):
     assert queue.take_burst(timeout=1) == {"content/b.md"}
 
 
+def read_events(stream, count: int) -> list[dict]:
+    """The next `count` events of a Server-Sent Events response."""
+    events = []
+    while len(events) < count:
+        line = stream.fp.readline()
+        assert line, "the event stream ended"
+        if line.startswith(b"data: "):
+            events.append(json.loads(line[6:]))
+    return events
+
+
+def test_the_edited_page_is_announced_before_the_pages_around_it(site, server):
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=20)
+    connection.request("GET", "/__ssg__/events")  # an open page, served by the last build
+    stream = connection.getresponse()
+    read_events(stream, 1)
+    write(site / "content" / "news" / "alpha.md", article("Story alpha", "Announced first."))
+    first, rest = read_events(stream, 2)
+    assert first["changed"] == ["/news/alpha/"] and first["generation"] + 1 == rest["generation"]
+    assert "/feed.xml" in rest["changed"] and "/news/alpha/" not in rest["changed"]  # so the page reloads once
+    assert "Announced first." in server.get("/news/alpha/")[2]
+    connection.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the build process through /proc")
+def test_the_build_process_is_restarted_if_it_dies(site, server):
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children").read_text().split()
+    assert len(children) == 1
+    os.kill(int(children[0]), signal.SIGKILL)
+    write(site / "content" / "news" / "alpha.md", article("Story alpha", "After the crash."))
+    server.wait_until("/news/alpha/", lambda s, b: "build process stopped unexpectedly" in b)  # the overlay says so
+    write(site / "content" / "news" / "alpha.md", article("Story alpha", "Built by the new process."))
+    body = server.wait_until("/news/alpha/", lambda s, b: "Built by the new process." in b)
+    assert "ssg-build-errors" not in body
+
+
 def test_a_deleted_article_disappears_everywhere(site, server):
     assert "/news/beta/" in server.get("/sitemap.xml")[2]
     (site / "content" / "news" / "beta.md").unlink()
