@@ -130,9 +130,10 @@ class BuildCache:
         report.pages, report.unchanged, report.cache_hits = recorded["pages"], len(outputs), recorded["documents"]
         return True
 
-    def remember_state(self, state: str, valid_until: datetime, folder: Path, report) -> None:
+    def remember_state(self, state: str, valid_until: datetime, files: int, report) -> None:
+        """Record what this build saw (see current()); `files` is how many output files it left."""
         value = json.dumps({"state": state, "valid_until": valid_until.isoformat(), "pages": report.pages,
-                            "files": len(self.outputs(folder)), "documents": report.parsed + report.cache_hits})
+                            "files": files, "documents": report.parsed + report.cache_hits})
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (value,))
 
