@@ -36,6 +36,7 @@ class BuildProcess:
         self._start()
 
     def _start(self) -> None:
+        self._busy = False  # a build was asked for and not answered (Ctrl-C came in the middle)
         self._connection, child = self._context.Pipe()
         # Not a daemon: daemonic processes may not start the worker pool of a large build.
         self._process = self._context.Process(target=serve_builds, args=(child, self.options), name="ssg-build")
@@ -44,12 +45,15 @@ class BuildProcess:
 
     def build(self, on_first: Callable[[list[str]], None]) -> BuildOutcome:
         """Build once; `on_first` hears the output files of the edited documents as soon as they are in place."""
+        self._busy = True
         try:
             self._connection.send("build")
             while not isinstance(answer := self._connection.recv(), BuildOutcome):
                 on_first(answer)
+            self._busy = False
             return answer
-        except (EOFError, OSError):  # the child died (killed, out of memory): start a new one for the next save
+        except (EOFError, OSError):
+            self._busy = False  # the child died (killed, out of memory): start a new one for the next save
             self._process.join(timeout=5)
             code = self._process.exitcode
             self._start()
@@ -57,12 +61,14 @@ class BuildProcess:
                                        "it has been restarted and builds again on the next save",))
 
     def stop(self) -> None:
-        try:
-            self._connection.send(None)
-        except OSError:
-            pass
-        self._process.join(timeout=10)
-        if self._process.is_alive():  # stuck in a long build: SIGTERM stops its pool and leaves
+        """Let an idle child finish its last words (the cache's entries); stop a building one at once."""
+        if not self._busy:
+            try:
+                self._connection.send(None)
+            except OSError:
+                pass
+            self._process.join(timeout=10)
+        if self._process.is_alive():  # SIGTERM unwinds the build: its worker pool stops, its staging goes
             self._process.terminate()
             self._process.join(timeout=10)
         self._connection.close()
