@@ -150,7 +150,7 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None,
             keep_out_of_the_collectors_way()
             outputs = session.outputs
             if session.on_first is not None and loaded.changed and outputs:
-                outputs = write_first(loaded, outputs, options, report)
+                outputs = session.outputs = write_first(loaded, outputs, options, report)  # in place, come what may
                 session.on_first(report.first)
             session.outputs = write_site(loaded, outputs, options, report, progress, trust_output=True)
         else:
@@ -158,12 +158,14 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None,
             cache = open_cache(options)
             try:
                 if not cache.current(state, now, options.output, report):
-                    loaded = load_site(options, cache, report, progress, inputs)
+                    try:
+                        loaded = load_site(options, cache, report, progress, inputs)
+                    finally:
+                        cache.save_entries()  # what was parsed outlives a failed build: the next starts from it
                     keep_out_of_the_collectors_way()
                     previous = cache.outputs(options.output) if options.output.is_dir() else {}
                     recorded = write_site(loaded, previous, options, report, progress)
                     cache.store_outputs(options.output, recorded, previous)
-                    cache.save_entries()
                     cache.remember_state(state if state_is_settled(inputs, started) else "", loaded.valid_until,
                                          len(recorded), report)
             finally:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ssg.errors import BuildFailed
 from ssg.pipeline import BuildOptions, Session, build
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -183,6 +184,18 @@ def test_one_edit_touches_only_its_page_lists_and_feeds(tmp_path: Path) -> None:
     assert len(report.written) == 1 and report.written[0].endswith(f"/{target.stem}/index.html")
     assert report.rendered < report.pages / 4
     assert report.changed_urls() == [f"https://diff.example.org/{report.written[0][:-len('index.html')]}"]
+
+
+def test_a_failed_build_keeps_what_it_parsed(tmp_path: Path) -> None:
+    site = Site(tmp_path / "site", random.Random(11))
+    out = tmp_path / "out"
+    broken = site.content / "news" / "broken.md"
+    broken.write_text('---\ntitle: "Unclosed\ndate: 2026-11-01\n---\n\nText.\n')
+    with pytest.raises(BuildFailed):
+        build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    broken.write_text('---\ntitle: "Closed"\ndate: 2026-11-01\nsection: News\n---\n\nText.\n')
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    assert report.parsed == 1 and report.cache_hits == len(site.articles()) - 1
 
 
 def test_a_template_edit_renders_only_the_pages_that_use_it(tmp_path: Path) -> None:
