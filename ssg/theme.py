@@ -100,7 +100,8 @@ def template_digest(env: Environment, name: str, cache: dict[str, str]) -> str:
             digest.update(f"{current}\0{source}\0".encode())
             references = _references(source)
             if None in references:
-                digest.update(("\0".join(f"{n}\0{env.loader.get_source(env, n)[0]}" for n in sorted(env.list_templates()))).encode())
+                for other in sorted(env.list_templates()):
+                    digest.update(f"{other}\0{env.loader.get_source(env, other)[0]}\0".encode())
                 break
             todo.extend(sorted(references, reverse=True))
         cache[name] = digest.hexdigest()

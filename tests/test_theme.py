@@ -5,11 +5,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from jinja2 import DictLoader, UndefinedError
+from jinja2 import DictLoader, Environment, UndefinedError
 
 from conftest import PACKAGE_THEME, article, build_site, make_site, parse_html, read
 from ssg.errors import BuildFailed, SsgError
-from ssg.theme import load_theme, make_environment
+from ssg.theme import load_theme, make_environment, template_digest
 
 OVERRIDE = """\
 {% extends "default/article.html" %}
@@ -139,3 +139,34 @@ def test_a_template_naming_a_missing_static_file(tmp_path):
     with pytest.raises(BuildFailed) as caught:
         build_site(site)
     assert "no static file 'css/nope.css'" in caught.value.errors[0].message
+
+
+def test_a_template_digest_covers_what_it_extends_includes_and_imports_and_nothing_else():
+    templates = {
+        "base.html": "<main>{% block body %}{% endblock %}</main>",
+        "page.html": '{% extends "base.html" %}{% import "macros.html" as m %}'
+                     '{% block body %}{% include "card.html" %}{{ m.x() }}{% endblock %}',
+        "card.html": "<p>card</p>",
+        "macros.html": "{% macro x() %}x{% endmacro %}",
+        "other.html": "<p>other</p>",
+        "dynamic.html": "{% include name %}",
+    }
+
+    def digests() -> dict[str, str]:
+        env = Environment(loader=DictLoader(dict(templates)))
+        cache: dict[str, str] = {}
+        return {name: template_digest(env, name, cache) for name in ("page.html", "other.html", "dynamic.html")}
+
+    before = digests()
+    for name in ("base.html", "card.html", "macros.html"):
+        templates[name] += " "
+        after = digests()
+        assert after["page.html"] != before["page.html"], name
+        assert after["other.html"] == before["other.html"], name
+        assert after["dynamic.html"] != before["dynamic.html"], name  # it could include any template
+        before = after
+    templates["other.html"] += " "
+    after = digests()
+    assert after["page.html"] == before["page.html"] and after["other.html"] != before["other.html"]
+    templates["missing-from-page.html"] = "{% include 'nowhere.html' %}"  # a missing template has a digest too
+    assert template_digest(Environment(loader=DictLoader(templates)), "missing-from-page.html", {})
