@@ -14,7 +14,7 @@ from pathlib import Path
 from .model import Document, Image
 
 CACHE_DIR = ".ssg-cache"
-SCHEMA = 2
+SCHEMA = 3
 # A file modified this close to the moment its entry was stored may change again within the
 # file system's timestamp granularity without its size changing, so its stat is not trusted.
 RACY_SECONDS = 2.0
@@ -53,24 +53,36 @@ class BuildCache:
         stored = self.db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
         if stored is None or stored[0] != f"{SCHEMA}|{fingerprint}":
             # Written by other code or settings: start over rather than trust any of it.
-            self.db.executescript("DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs; DELETE FROM meta;")
+            self.db.executescript("DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs; "
+                                  "DROP TABLE IF EXISTS entry_changes; DELETE FROM meta;")
             with self.db:
                 self.db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (f"{SCHEMA}|{fingerprint}",))
         self.db.executescript("""
             CREATE TABLE IF NOT EXISTS documents (relative TEXT PRIMARY KEY, body TEXT);
+            CREATE TABLE IF NOT EXISTS entry_changes (relative TEXT PRIMARY KEY, entry BLOB);
             CREATE TABLE IF NOT EXISTS outputs (folder TEXT, name TEXT, key TEXT, hash TEXT,
                                                 PRIMARY KEY (folder, name));
         """)
         (path / ".gitignore").write_text("*\n", encoding="utf-8")
         self._stored_entries: dict[str, tuple] | None = None  # read on first use: a no-change build never needs them
         self._documents: dict[str, CachedDocument] | None = None
-        self._entries_changed = False
+        self._unsaved: set[str] = set()  # entries changed or dropped since they were read
+        self._change_rows = 0            # rows in entry_changes
 
     @property
     def _entries(self) -> dict[str, tuple]:
+        """All entries: one blob, rewritten now and then, plus the rows of those changed since (a NULL row is
+        a dropped entry). A one-article build then writes one small row, not 10,000 entries."""
         if self._stored_entries is None:
             row = self.db.execute("SELECT value FROM meta WHERE key='entries'").fetchone()
-            self._stored_entries = pickle.loads(row[0]) if row else {}
+            entries = pickle.loads(row[0]) if row else {}
+            changes = self.db.execute("SELECT relative, entry FROM entry_changes").fetchall()
+            for relative, entry in changes:
+                if entry is None:
+                    entries.pop(relative, None)
+                else:
+                    entries[relative] = pickle.loads(entry)
+            self._stored_entries, self._change_rows = entries, len(changes)
         return self._stored_entries
 
     def documents(self) -> dict[str, CachedDocument]:
@@ -89,7 +101,7 @@ class BuildCache:
         for relative, entry, _ in entries:
             self._entries[relative] = _pack(entry)
             documents[relative] = entry
-            self._entries_changed = True
+            self._unsaved.add(relative)
 
     def forget_documents(self, keep: set[str]) -> None:
         """Drop documents whose files no longer exist."""
@@ -102,17 +114,28 @@ class BuildCache:
         for relative in stale:
             del self._entries[relative]
             documents.pop(relative, None)
-        self._entries_changed = True
+        self._unsaved.update(stale)
 
     def save_entries(self) -> None:
-        """Write the entries in one piece if any changed. A build that stops before this leaves entries
-        older than the bodies: harmless, as an entry is only trusted while its file's stat matches it."""
-        if not self._entries_changed:
+        """Write the entries that changed: as rows while they are few, else all in one new blob.
+        A build that stops before this leaves entries older than the bodies: harmless, as an entry is only
+        trusted while its file's stat matches it."""
+        if not self._unsaved:
             return
+        entries = self._entries
+        rows = self._change_rows + len(self._unsaved)
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
-                            (pickle.dumps(self._entries, pickle.HIGHEST_PROTOCOL),))
-        self._entries_changed = False
+            if rows > max(256, len(entries) // 20):
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
+                                (pickle.dumps(entries, pickle.HIGHEST_PROTOCOL),))
+                self.db.execute("DELETE FROM entry_changes")
+                self._change_rows = 0
+            else:
+                self.db.executemany("INSERT OR REPLACE INTO entry_changes VALUES (?, ?)", [
+                    (relative, pickle.dumps(entries[relative], pickle.HIGHEST_PROTOCOL) if relative in entries else None)
+                    for relative in sorted(self._unsaved)])
+                self._change_rows = self.db.execute("SELECT COUNT(*) FROM entry_changes").fetchone()[0]
+        self._unsaved.clear()
 
     def current(self, state: str, now: datetime, folder: Path, report) -> bool:
         """True when the last build into `folder` saw exactly these inputs and no time limit has passed

@@ -304,6 +304,7 @@ def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: Par
     Rendered bodies go straight to the cache in batches and are read back page by page when
     rendering, so a 10,000-article build never holds all the site's HTML in memory."""
     cached = cache.documents()
+    keep_out_of_the_collectors_way()  # the stored entries, 10,000 documents on a large site
     states = folder_states(sources, stats)
     fingerprint = settings.fingerprint()
     documents: dict[str, Document] = {}
