@@ -67,6 +67,9 @@ class BuildCache:
         self._stored_entries: dict[str, tuple] | None = None  # read on first use: a no-change build never needs them
         self._documents: dict[str, CachedDocument] | None = None
         self._unsaved: set[str] = set()  # entries changed or dropped since they were read
+        row = self.db.execute("SELECT value FROM meta WHERE key='template_references'").fetchone()
+        self.template_references: dict[str, list[str | None]] = json.loads(row[0]) if row else {}
+        self._saved_references = len(self.template_references)
         self._change_rows = 0            # rows in entry_changes
 
     @property
@@ -136,6 +139,14 @@ class BuildCache:
                     for relative in sorted(self._unsaved)])
                 self._change_rows = self.db.execute("SELECT COUNT(*) FROM entry_changes").fetchone()[0]
         self._unsaved.clear()
+
+    def save_template_references(self) -> None:
+        """Keep what templates refer to (theme.template_references), if a build learned anything new."""
+        if len(self.template_references) != self._saved_references:
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('template_references', ?)",
+                                (json.dumps(self.template_references),))
+            self._saved_references = len(self.template_references)
 
     def current(self, state: str, now: datetime, folder: Path, report) -> bool:
         """True when the last build into `folder` saw exactly these inputs and no time limit has passed

@@ -98,6 +98,7 @@ class LoadedSite:
     bodies: BodyStore
     site_key: str          # digest of every site-wide input a page depends on (its templates come on top)
     changed: frozenset[str]  # documents parsed anew by this build (content/ paths)
+    template_references: dict[str, list[str | None]]  # what each template source names, kept in the cache
     valid_until: datetime  # when the passing of time alone changes the site (a future article, the news sitemap)
 
 
@@ -123,6 +124,7 @@ class Session:
         """Write what the builds learned to the site's cache; call it when idle, and before close()."""
         if self.cache is not None:
             self.cache.save_entries()
+            self.cache.save_template_references()
 
     def close(self) -> None:
         self.save()
@@ -166,6 +168,7 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None,
                     previous = cache.outputs(options.output) if options.output.is_dir() else {}
                     recorded = write_site(loaded, previous, options, report, progress)
                     cache.store_outputs(options.output, recorded, previous)
+                    cache.save_template_references()
                     cache.remember_state(state if state_is_settled(inputs, started) else "", loaded.valid_until,
                                          len(recorded), report)
             finally:
@@ -269,6 +272,7 @@ def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | No
     configure(env, config, theme, nav, lambda document: bodies.body(document.relative))
     site_key = hashlib.sha1(repr((VERSION, config, nav, theme.fingerprinted, jinja2.__version__)).encode()).hexdigest()
     return LoadedSite(config, theme, site, content_dir, env, bodies, site_key, frozenset(changed),
+                      cache.template_references,
                       valid_until=next_change_in_time(documents, site, options))
 
 
@@ -466,7 +470,7 @@ def write_site(loaded: LoadedSite, previous: dict[str, tuple[str, str]], options
         tasks = []
         templates: dict[str, str] = {}
         for index, page in enumerate(pages):
-            key = page_key(loaded.site_key, template_digest(loaded.env, page.template, templates), page)
+            key = page_key(loaded.site_key, templates_of(loaded, page, templates), page)
             old = previous.get(page.output)
             if key is not None and old is not None and old[0] == key and still_there(page.output):
                 staging.keep(page.output)
@@ -512,7 +516,7 @@ def write_first(loaded: LoadedSite, previous: dict[str, tuple[str, str]], option
             if document.relative not in loaded.changed:
                 continue
             page = document_page(document, loaded.site, loaded.config)
-            key = page_key(loaded.site_key, template_digest(loaded.env, page.template, templates), page)
+            key = page_key(loaded.site_key, templates_of(loaded, page, templates), page)
             data = render_template(page, loaded)
             staging.add(page.output, data)
             recorded[page.output] = (key or "", hashlib.sha1(data).hexdigest())
@@ -521,6 +525,11 @@ def write_first(loaded: LoadedSite, previous: dict[str, tuple[str, str]], option
         staging.discard()
     report.first = staging.written
     return recorded
+
+
+def templates_of(loaded: LoadedSite, page: Page, digests: dict[str, str]) -> str:
+    """The digest of the templates a page is made with; `digests` keeps those made in this build."""
+    return template_digest(loaded.env, page.template, digests, loaded.template_references)
 
 
 def page_key(site_key: str, templates: str, page: Page) -> str | None:

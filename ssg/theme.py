@@ -1,7 +1,6 @@
 """Find a theme (the site's themes/NAME first, then the package's), its templates and static files."""
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,11 +79,12 @@ def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environm
                        bytecode_cache=bytecode_cache)
 
 
-def template_digest(env: Environment, name: str, cache: dict[str, str]) -> str:
+def template_digest(env: Environment, name: str, cache: dict[str, str], known: dict[str, list[str | None]]) -> str:
     """A digest of template `name` and of every template it extends, includes or imports, as the loader
     finds them now (a site's override shadows the theme's file): a page is re-rendered only when one of
     these changed. A name chosen at render time ({% include variable %}) could be any template, so such a
-    template depends on all of them. `cache` holds the digests already made in this build."""
+    template depends on all of them. `cache` holds the digests already made in this build, `known` the
+    references of each template source seen before (see template_references)."""
     if name not in cache:
         digest = hashlib.sha1()
         seen, todo = set(), [name]
@@ -98,7 +98,7 @@ def template_digest(env: Environment, name: str, cache: dict[str, str]) -> str:
             except TemplateError:  # missing: rendering reports it with the page that asked
                 source = "\0missing"
             digest.update(f"{current}\0{source}\0".encode())
-            references = _references(source)
+            references = template_references(source, known)
             if None in references:
                 for other in sorted(env.list_templates()):
                     digest.update(f"{other}\0{env.loader.get_source(env, other)[0]}\0".encode())
@@ -108,12 +108,16 @@ def template_digest(env: Environment, name: str, cache: dict[str, str]) -> str:
     return cache[name]
 
 
-@functools.lru_cache(maxsize=512)  # the same few template sources, build after build
-def _references(source: str) -> tuple[str | None, ...]:
-    try:
-        return tuple(meta.find_referenced_templates(_PARSER.parse(source)))
-    except TemplateError:
-        return ()  # a syntax error is reported when the page renders
+def template_references(source: str, known: dict[str, list[str | None]]) -> list[str | None]:
+    """The names a template's extends, include and import tags give (None for one chosen at render time).
+    Parsing a theme costs a tenth of a second, so `known` keeps the answers by source digest between builds."""
+    key = hashlib.sha1(source.encode()).hexdigest()
+    if key not in known:
+        try:
+            known[key] = list(meta.find_referenced_templates(_PARSER.parse(source)))
+        except TemplateError:
+            known[key] = []  # a syntax error is reported when a page renders with it
+    return known[key]
 
 
 _PARSER = Environment()

@@ -5,8 +5,10 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
+from conftest import article, make_site
 from ssg.cache import BuildCache, CachedDocument
 from ssg.model import Document, Image
+from ssg.pipeline import BuildOptions, build, open_cache
 
 
 def entry(n: int, title: str = "") -> CachedDocument:
@@ -57,3 +59,13 @@ def test_entries_survive_as_a_blob_plus_changed_rows(tmp_path: Path) -> None:
     assert cache.documents() == expected
     cache.close()
     assert BuildCache(folder, "other settings").documents() == {}  # another fingerprint starts over
+
+
+def test_what_templates_refer_to_is_kept_for_the_next_build(tmp_path: Path) -> None:
+    site = make_site(tmp_path, {"content/news/a.md": article("A story")})
+    build(BuildOptions(site_dir=site, out_dir=tmp_path / "out"))
+    cache = open_cache(BuildOptions(site_dir=site))
+    named = [set(names) for names in cache.template_references.values()]
+    cache.close()
+    assert {"base.html", "partials/card.html", "partials/lead-figure.html"} in named  # article.html's
+    assert {"base.html", "partials/card.html", "partials/pagination.html"} in named  # list.html's
