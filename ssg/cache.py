@@ -148,26 +148,32 @@ class BuildCache:
                                 (json.dumps(self.template_references),))
             self._saved_references = len(self.template_references)
 
-    def current(self, state: str, now: datetime, folder: Path, report) -> bool:
-        """True when the last build into `folder` saw exactly these inputs and no time limit has passed
-        since: its output is still right, and the build can stop here (filling in `report`)."""
+    def current(self, now: datetime, folder: Path, report, state: str = "", content: str = "") -> bool:
+        """True when the last build into `folder` saw exactly these inputs, by the size and time of every
+        file (`state`) or by what they hold once read (`content`), and no time limit has passed since:
+        its output is still right, and the build can stop here (filling in `report`)."""
         row = self.db.execute("SELECT value FROM meta WHERE key='state'").fetchone()
         if row is None:
             return False
         recorded = json.loads(row[0])
-        if recorded["state"] != state or not state or now >= datetime.fromisoformat(recorded["valid_until"]):
+        same = (state and recorded["state"] == state) or (content and recorded["content"] == content)
+        if not same or now >= datetime.fromisoformat(recorded["valid_until"]):
             return False
         outputs = self.outputs(folder)
         prefix = str(folder) + os.sep
         if len(outputs) != recorded["files"] or not all(os.path.isfile(prefix + name) for name in outputs):
             return False
         report.pages, report.unchanged, report.cache_hits = recorded["pages"], len(outputs), recorded["documents"]
+        if state and recorded["state"] != state:  # the same content under new file times: next time, the stat will do
+            recorded["state"] = state
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (json.dumps(recorded),))
         return True
 
-    def remember_state(self, state: str, valid_until: datetime, files: int, report) -> None:
+    def remember_state(self, state: str, content: str, valid_until: datetime, files: int, report) -> None:
         """Record what this build saw (see current()); `files` is how many output files it left."""
-        value = json.dumps({"state": state, "valid_until": valid_until.isoformat(), "pages": report.pages,
-                            "files": files, "documents": report.parsed + report.cache_hits})
+        value = json.dumps({"state": state, "content": content, "valid_until": valid_until.isoformat(),
+                            "pages": report.pages, "files": files, "documents": report.parsed + report.cache_hits})
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (value,))
 

@@ -159,18 +159,21 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None,
             state = input_state(options, inputs)
             cache = open_cache(options)
             try:
-                if not cache.current(state, now, options.output, report):
+                if not cache.current(now, options.output, report, state=state):
                     try:
-                        loaded = load_site(options, cache, report, progress, inputs)
+                        parsed = parse_documents(options, inputs, cache, report, progress)
                     finally:
                         cache.save_entries()  # what was parsed outlives a failed build: the next starts from it
-                    keep_out_of_the_collectors_way()
-                    previous = cache.outputs(options.output) if options.output.is_dir() else {}
-                    recorded = write_site(loaded, previous, options, report, progress)
-                    cache.store_outputs(options.output, recorded, previous)
-                    cache.save_template_references()
-                    cache.remember_state(state if state_is_settled(inputs, started) else "", loaded.valid_until,
-                                         len(recorded), report)
+                    content = "" if parsed.errors else content_state(options, inputs, parsed)
+                    settled = state if state_is_settled(inputs, started) else ""
+                    if not cache.current(now, options.output, report, state=settled, content=content):
+                        loaded = load_site(options, cache, report, progress, inputs, parsed=parsed)
+                        keep_out_of_the_collectors_way()
+                        previous = cache.outputs(options.output) if options.output.is_dir() else {}
+                        recorded = write_site(loaded, previous, options, report, progress)
+                        cache.store_outputs(options.output, recorded, previous)
+                        cache.save_template_references()
+                        cache.remember_state(settled, content, loaded.valid_until, len(recorded), report)
             finally:
                 cache.close()
     finally:
@@ -244,16 +247,39 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    documents: list[Document]   # with empty bodies: those are in the cache
+    errors: list[SourceError]
+    changed: list[str]          # documents parsed anew (content/ paths)
+
+
+def parse_documents(options: BuildOptions, inputs: Inputs, cache: BuildCache, report: BuildReport,
+                    progress: ProgressCallback | None = None) -> Parsed:
+    settings = parse_settings(options.site_dir, inputs.config, inputs.theme, inputs.sources)
+    return Parsed(*parse_all(inputs.sources, inputs.content_stats, settings, cache, options.jobs, report, progress))
+
+
+def content_state(options: BuildOptions, inputs: Inputs, parsed: Parsed) -> str:
+    """A digest of what every input holds (documents by their digests, settings, theme, templates, copied
+    files by size and time), the options and the output folder. When the last build saw the same, its
+    output is still right, even though files were touched or saved unchanged since."""
+    seen = repr((VERSION, options.drafts, options.future, options.base_url, str(options.output.resolve()),
+                 inputs.config, inputs.theme.fingerprinted, all_templates_digest(inputs.theme),
+                 [(d.relative, d.digest) for d in parsed.documents],
+                 [(name, inputs.content_stats[name]) for name in inputs.sources.assets]))
+    return hashlib.sha1(seen.encode()).hexdigest()
+
+
 def load_site(options: BuildOptions, cache: BuildCache, report: BuildReport | None = None,
               progress: ProgressCallback | None = None, inputs: Inputs | None = None,
-              session: Session | None = None) -> LoadedSite:
+              session: Session | None = None, parsed: Parsed | None = None) -> LoadedSite:
     """Read settings, theme and content; raise BuildFailed listing every error found."""
     report = report or BuildReport()
     inputs = inputs or read_inputs(options)
     config, theme, content_dir, sources = inputs.config, inputs.theme, inputs.content_dir, inputs.sources
-    settings = parse_settings(options.site_dir, config, theme, sources)
-    documents, errors, changed = parse_all(sources, inputs.content_stats, settings, cache, options.jobs, report,
-                                           progress)
+    parsed = parsed or parse_documents(options, inputs, cache, report, progress)
+    documents, errors, changed = parsed.documents, list(parsed.errors), parsed.changed
     now = options.now or datetime.now(timezone.utc)
     site, collisions = assemble_site(documents, sources, config, now.astimezone(config.tzinfo),
                                      drafts=options.drafts, future=options.future)

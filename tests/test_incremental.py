@@ -4,12 +4,14 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from ssg.errors import BuildFailed
+from ssg import pipeline
 from ssg.pipeline import BuildOptions, Session, build
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
@@ -184,6 +186,27 @@ def test_one_edit_touches_only_its_page_lists_and_feeds(tmp_path: Path) -> None:
     assert len(report.written) == 1 and report.written[0].endswith(f"/{target.stem}/index.html")
     assert report.rendered < report.pages / 4
     assert report.changed_urls() == [f"https://diff.example.org/{report.written[0][:-len('index.html')]}"]
+
+
+def test_files_saved_again_unchanged_rebuild_nothing(tmp_path: Path, monkeypatch) -> None:
+    site = Site(tmp_path / "site", random.Random(12))
+    out = tmp_path / "out"
+    build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    a_while_ago = time.time() - 60
+    for file in (*site.articles(), site.root / "site.yaml"):  # saved again, same bytes, new times
+        os.utime(file, (a_while_ago, a_while_ago))
+    assembling = []
+    monkeypatch.setattr(pipeline, "load_site", lambda *args, **kwargs: assembling.append(args))
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))  # reads them, finds the same content
+    assert assembling == [] and report.written == [] and report.parsed == 0
+    parsing = []
+    monkeypatch.setattr(pipeline, "parse_documents", lambda *args, **kwargs: parsing.append(args))
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))  # the new times were noted: no reading
+    assert parsing == [] and report.written == [] and report.unchanged > 0
+    (out / "index.html").unlink()
+    monkeypatch.undo()
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))  # a missing output is made again
+    assert report.written == ["index.html"]
 
 
 def test_a_failed_build_keeps_what_it_parsed(tmp_path: Path) -> None:
