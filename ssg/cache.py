@@ -221,7 +221,6 @@ def _unpack(packed: tuple) -> CachedDocument:
     return CachedDocument(mtime_ns, size, folder_state, digest, stored_at, Document(*values))
 
 
-
 class BodyStore:
     """Reads rendered article HTML from the cache on demand; one per process (SQLite connections are not shared)."""
 

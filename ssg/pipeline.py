@@ -150,11 +150,10 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None,
                 session.cache = open_cache(options)
             loaded = load_site(options, session.cache, report, progress, inputs, session)
             keep_out_of_the_collectors_way()
-            outputs = session.outputs
-            if session.on_first is not None and loaded.changed and outputs:
-                outputs = session.outputs = write_first(loaded, outputs, options, report)  # in place, come what may
+            if session.on_first is not None and loaded.changed and session.outputs:
+                session.outputs = write_first(loaded, session.outputs, options, report)  # in place, come what may
                 session.on_first(report.first)
-            session.outputs = write_site(loaded, outputs, options, report, progress, trust_output=True)
+            session.outputs = write_site(loaded, session.outputs, options, report, progress, trust_output=True)
         else:
             state = input_state(options, inputs)
             cache = open_cache(options)
@@ -257,7 +256,7 @@ class Parsed:
 def parse_documents(options: BuildOptions, inputs: Inputs, cache: BuildCache, report: BuildReport,
                     progress: ProgressCallback | None = None) -> Parsed:
     settings = parse_settings(options.site_dir, inputs.config, inputs.theme, inputs.sources)
-    return Parsed(*parse_all(inputs.sources, inputs.content_stats, settings, cache, options.jobs, report, progress))
+    return parse_all(inputs.sources, inputs.content_stats, settings, cache, options.jobs, report, progress)
 
 
 def content_state(options: BuildOptions, inputs: Inputs, parsed: Parsed) -> str:
@@ -328,7 +327,7 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
 def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: ParseSettings,
               cache: BuildCache, jobs: int | None,
               report: BuildReport, progress: ProgressCallback | None = None
-              ) -> tuple[list[Document], list[SourceError], list[str]]:
+              ) -> Parsed:
     """Parse what changed since the cache was written, reuse the rest; collect every error.
 
     Rendered bodies go straight to the cache in batches and are read back page by page when
@@ -374,8 +373,7 @@ def parse_all(sources: Sources, stats: dict[str, tuple[int, int]], settings: Par
     cache.forget_documents(keep=set(sources.documents))
     report.parsed = len(changed)
     report.cache_hits = len(documents) - report.parsed
-    ordered = [documents[r] for r in sources.documents if r in documents]
-    return ordered, errors, changed
+    return Parsed([documents[r] for r in sources.documents if r in documents], errors, changed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,12 +227,7 @@ def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
 
 
 def _newest(articles: tuple[Document, ...]) -> datetime | None:
-    newest = None
-    for article in articles:
-        lastmod = article.updated or article.date
-        if newest is None or lastmod > newest:
-            newest = lastmod
-    return newest
+    return max((a.lastmod for a in articles), default=None)
 
 
 def feed_content(document: Document, body: str, config: SiteConfig) -> str:
