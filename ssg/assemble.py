@@ -6,7 +6,6 @@ from datetime import datetime
 
 from . import urls
 from .config import SiteConfig
-from .errors import SourceError
 from .model import Author, Document, Group, Site
 from .sources import Sources, bundle_of
 
@@ -20,7 +19,7 @@ def is_published(document: Document, now: datetime, drafts: bool, future: bool) 
 
 
 def assemble_site(documents: list[Document], sources: Sources, config: SiteConfig, now: datetime,
-                  drafts: bool = False, future: bool = False) -> tuple[Site, list[SourceError]]:
+                  drafts: bool = False, future: bool = False) -> Site:
     published = [d for d in documents if is_published(d, now, drafts, future)]
     articles = sorted((d for d in published if d.is_article), key=lambda d: (-d.date.timestamp(), d.path))
     pages = sorted((d for d in published if not d.is_article), key=lambda d: d.path)
@@ -51,10 +50,8 @@ def assemble_site(documents: list[Document], sources: Sources, config: SiteConfi
     copied = [(name, "/" + name) for name in sources.assets if not bundle_of(name, document_names)]
     copied += [asset for d in published for asset in d.assets]
 
-    site = Site(articles=tuple(articles), pages=tuple(pages), sections=tuple(sections), tags=tuple(tags),
+    return Site(articles=tuple(articles), pages=tuple(pages), sections=tuple(sections), tags=tuple(tags),
                 by_author=by_author, authors=authors, related=related, assets=tuple(sorted(copied)), built_at=now)
-    errors = find_collisions(site, config)
-    return site, errors
 
 
 def _group(articles, kind, keys_of, path_of) -> list[Group]:
@@ -65,38 +62,3 @@ def _group(articles, kind, keys_of, path_of) -> list[Group]:
             members[slug].append(article)
             display.setdefault(slug, name)
     return [Group(kind, display[slug], slug, path_of(slug), tuple(items)) for slug, items in members.items()]
-
-
-def find_collisions(site: Site, config: SiteConfig) -> list[SourceError]:
-    """Two inputs must never claim the same URL: last writer wins would lose one silently."""
-    owners: dict[str, Document] = {}
-    errors = []
-    for document in (*site.articles, *site.pages):
-        for path in (document.path, *document.aliases):
-            other = owners.get(path)
-            if other is not None:
-                errors.append(SourceError(document.source, document.source_line,
-                                          f"URL {path} is also produced by {other.source}; "
-                                          "give one of them a different 'slug' or 'aliases'"))
-            else:
-                owners[path] = document
-    generated = generated_paths(site, config)
-    for path, document in owners.items():
-        # /robots.txt/ would need a folder where the file robots.txt is written
-        if path in generated or path.rstrip("/") in generated:
-            errors.append(SourceError(document.source, document.source_line,
-                                      f"URL {path} is reserved for a page the generator makes; choose another "
-                                      "'slug' or alias"))
-    return errors
-
-
-def generated_paths(site: Site, config: SiteConfig) -> set[str]:
-    """The URLs the generator makes itself: list pages and their later pages, feeds and fixed files."""
-    paths = {"/tags/", "/authors/", "/feed.xml", "/sitemap.xml", "/news-sitemap.xml", "/robots.txt", "/404.html"}
-    lists = [("/", site.articles)] + [(g.path, g.articles) for g in (*site.sections, *site.tags,
-                                                                       *site.by_author)]
-    for base, articles in lists:
-        pages = max(1, -(-len(articles) // config.paginate))
-        paths |= {urls.paginated(base, number) for number in range(1, pages + 1)}
-    paths |= {f"{section.path}feed.xml" for section in site.sections}
-    return paths

@@ -17,6 +17,7 @@ from multiprocessing.connection import Connection
 from typing import Callable
 
 from .errors import SsgError
+from .heap import Heap
 from .pipeline import BuildOptions, BuildReport, Session, build
 
 
@@ -43,13 +44,13 @@ class BuildProcess:
         self._process.start()
         child.close()
 
-    def build(self, on_first: Callable[[list[str]], None]) -> BuildOutcome:
-        """Build once; `on_first` hears the output files of the edited documents as soon as they are in place."""
+    def build(self, on_edited: Callable[[list[str]], None]) -> BuildOutcome:
+        """Build once; `on_edited` hears the output files of the edited documents as soon as they are in place."""
         self._busy = True
         try:
             self._connection.send("build")
             while not isinstance(answer := self._connection.recv(), BuildOutcome):
-                on_first(answer)
+                on_edited(answer)
             self._busy = False
             return answer
         except (EOFError, OSError):
@@ -78,7 +79,7 @@ def serve_builds(connection: Connection, options: BuildOptions) -> None:
     """The child's loop: build on each request, answer, then tidy up while nobody waits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's; it then asks this process to stop
     signal.signal(signal.SIGTERM, _exit)          # unwinds, so a running worker pool is stopped too
-    session = Session(on_first=connection.send)
+    session = Session(on_edited=connection.send)
     try:
         while connection.recv() is not None:
             connection.send(build_once(options, session))
@@ -91,7 +92,7 @@ def serve_builds(connection: Connection, options: BuildOptions) -> None:
 
 def build_once(options: BuildOptions, session: Session) -> BuildOutcome:
     try:
-        return BuildOutcome(build(options, session=session))
+        return BuildOutcome(build(options, session=session, heap=Heap(owned=True)))
     except SsgError as exc:
         return BuildOutcome(None, tuple(str(error) for error in exc.errors))
     except Exception as exc:  # a bug in the generator must not stop the preview: say so and keep serving

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pickle
 import sqlite3
 import tempfile
@@ -11,26 +10,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .freshness import RACY_SECONDS, BuildRecord
 from .model import Document, Image
 
-CACHE_DIR = ".ssg-cache"
 SCHEMA = 3
-# A file modified this close to the moment its entry was stored may change again within the
-# file system's timestamp granularity without its size changing, so its stat is not trusted.
-RACY_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
 class CachedDocument:
     mtime_ns: int
     size: int
-    folder_state: str        # sizes and times of the files travelling with the document
+    folder_digest: str        # digest of the sizes and times of the files beside the document
     digest: str
     stored_at: float
     document: Document       # with body "" (bodies are read on demand: they are most of the memory)
 
-    def still_valid(self, mtime_ns: int, size: int, folder_state: str) -> bool:
-        return (mtime_ns, size, folder_state) == (self.mtime_ns, self.size, self.folder_state) \
+    def still_valid(self, mtime_ns: int, size: int, folder_digest: str) -> bool:
+        return (mtime_ns, size, folder_digest) == (self.mtime_ns, self.size, self.folder_digest) \
             and mtime_ns / 1e9 < self.stored_at - RACY_SECONDS
 
 
@@ -148,34 +144,21 @@ class BuildCache:
                                 (json.dumps(self.template_references),))
             self._saved_references = len(self.template_references)
 
-    def current(self, now: datetime, folder: Path, report, state: str = "", content: str = "") -> bool:
-        """True when the last build into `folder` saw exactly these inputs, by the size and time of every
-        file (`state`) or by what they hold once read (`content`), and no time limit has passed since:
-        its output is still right, and the build can stop here (filling in `report`)."""
-        row = self.db.execute("SELECT value FROM meta WHERE key='state'").fetchone()
+    def build_record(self) -> BuildRecord | None:
+        """What the last build saw (see freshness)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='build_record'").fetchone()
         if row is None:
-            return False
-        recorded = json.loads(row[0])
-        same = (state and recorded["state"] == state) or (content and recorded["content"] == content)
-        if not same or now >= datetime.fromisoformat(recorded["valid_until"]):
-            return False
-        outputs = self.outputs(folder)
-        prefix = str(folder) + os.sep
-        if len(outputs) != recorded["files"] or not all(os.path.isfile(prefix + name) for name in outputs):
-            return False
-        report.pages, report.unchanged, report.cache_hits = recorded["pages"], len(outputs), recorded["documents"]
-        if state and recorded["state"] != state:  # the same content under new file times: next time, the stat will do
-            recorded["state"] = state
-            with self.db:
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (json.dumps(recorded),))
-        return True
+            return None
+        values = json.loads(row[0])
+        return BuildRecord(values["stat"], values["content"], datetime.fromisoformat(values["valid_until"]),
+                           values["pages"], values["files"], values["documents"])
 
-    def remember_state(self, state: str, content: str, valid_until: datetime, files: int, report) -> None:
-        """Record what this build saw (see current()); `files` is how many output files it left."""
-        value = json.dumps({"state": state, "content": content, "valid_until": valid_until.isoformat(),
-                            "pages": report.pages, "files": files, "documents": report.parsed + report.cache_hits})
+    def store_build_record(self, record: BuildRecord) -> None:
+        value = json.dumps({"stat": record.stat, "content": record.content,
+                            "valid_until": record.valid_until.isoformat(), "pages": record.pages,
+                            "files": record.files, "documents": record.documents})
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('state', ?)", (value,))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('build_record', ?)", (value,))
 
     def outputs(self, folder: Path) -> dict[str, tuple[str, str]]:
         rows = self.db.execute("SELECT name, key, hash FROM outputs WHERE folder=?", (str(folder.resolve()),))
@@ -209,16 +192,16 @@ def _pack(entry: CachedDocument) -> tuple:
     values = [getattr(document, name) for name in _DOCUMENT_FIELDS]
     image = document.image
     values[_IMAGE_INDEX] = dataclasses.astuple(image) if image else None
-    return entry.mtime_ns, entry.size, entry.folder_state, entry.digest, entry.stored_at, values
+    return entry.mtime_ns, entry.size, entry.folder_digest, entry.digest, entry.stored_at, values
 
 
 def _unpack(packed: tuple) -> CachedDocument:
-    mtime_ns, size, folder_state, digest, stored_at, values = packed
+    mtime_ns, size, folder_digest, digest, stored_at, values = packed
     values = list(values)
     image = values[_IMAGE_INDEX]
     if image is not None:
         values[_IMAGE_INDEX] = Image(*image)
-    return CachedDocument(mtime_ns, size, folder_state, digest, stored_at, Document(*values))
+    return CachedDocument(mtime_ns, size, folder_digest, digest, stored_at, Document(*values))
 
 
 class BodyStore:
@@ -228,7 +211,8 @@ class BodyStore:
         self.path = path
         self._db: sqlite3.Connection | None = None
 
-    def body(self, relative: str) -> str:
+    def body_of(self, document: Document) -> str:
+        relative = document.relative
         if self._db is None:
             self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
         row = self._db.execute("SELECT body FROM documents WHERE relative=?", (relative,)).fetchone()

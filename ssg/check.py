@@ -1,15 +1,24 @@
 """`ssg check`: build in memory and report links to pages or files that the site does not have."""
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from datetime import datetime, timezone
+from typing import Iterator
+
+from . import urls
+from .documents import read_documents
 from .errors import SourceError
-from .pipeline import BuildOptions, load_site, open_cache, site_files
+from .heap import Heap
+from .output import copied_files
+from .pipeline import BuildOptions, LoadedSite, load_site
+from .render import render_template
+from .session import opened_session
+from .sources import read_inputs
 
 
 class _Links(HTMLParser):
@@ -25,11 +34,18 @@ class _Links(HTMLParser):
 
 def check_site(options: BuildOptions) -> list[SourceError]:
     """Return one error per broken internal link or missing image (content errors raise BuildFailed)."""
-    cache = open_cache(dataclasses.replace(options, use_cache=False))
-    try:
-        return _check(load_site(options, cache))
-    finally:
-        cache.close()
+    now = options.now or datetime.now(timezone.utc)
+    inputs = read_inputs(options.site_dir, options.base_url)
+    with opened_session(options.site_dir, False, None) as session:
+        documents = read_documents(options.site_dir, inputs, session.cache, options.jobs, Heap())
+        return _check(load_site(options, inputs, documents, session, now))
+
+
+def site_files(loaded: LoadedSite) -> Iterator[tuple[str, bytes | Path]]:
+    """Every output file, rendered in memory."""
+    for page in loaded.pages:
+        yield page.output, render_template(page, loaded.env, loaded.bodies.body_of)
+    yield from copied_files(loaded)
 
 
 def _check(loaded) -> list[SourceError]:
@@ -44,7 +60,7 @@ def _check(loaded) -> list[SourceError]:
             continue
         parser = _Links()
         parser.feed(data.decode("utf-8"))
-        page_path = "/" + name[: -len("index.html")] if name.endswith("index.html") else "/" + name
+        page_path = urls.url_path(name)
         for link in parser.links:
             target = _target(link, page_path, base_path)
             if target is None or _exists(target, files):

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from .config import load_config
 from .errors import SsgError
+from .folders import CACHE_DIR, OUTPUT_DIR
+from .heap import Heap
 from .pipeline import BuildOptions, build
 
 
@@ -79,7 +81,7 @@ def _site_options(p: argparse.ArgumentParser) -> None:
 def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(site_dir=args.site, out_dir=args.out, drafts=args.drafts, future=args.future,
                            base_url=args.base_url, use_cache=not args.no_cache, jobs=args.jobs)
-    report = build(options, progress=Progress() if sys.stderr.isatty() else None)
+    report = build(options, progress=Progress() if sys.stderr.isatty() else None, heap=Heap(owned=True))
     print(report.summary())
     if args.changed_urls:
         args.changed_urls.write_text("".join(url + "\n" for url in report.changed_urls()), encoding="utf-8")
@@ -136,7 +138,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    for folder in (args.out or args.site / "_site", args.site / ".ssg-cache"):
+    for folder in (args.out or args.site / OUTPUT_DIR, args.site / CACHE_DIR):
         if folder.is_dir():
             shutil.rmtree(folder)
             print(f"removed {folder}")

@@ -1,11 +1,15 @@
 """Paywall policy: which pages are metered, what the script is told, what feeds may carry."""
 from __future__ import annotations
 
+import gzip
 import json
 
 from .config import MeterConfig, SiteConfig
 from .markup import TEASER_CUT
 from .model import Document
+from .theme import Theme
+
+SCRIPT = "js/meter.js"  # the theme's static file a metered page loads
 
 
 def is_metered(document: Document, meter: MeterConfig | None) -> bool:
@@ -32,3 +36,9 @@ def public_html(body: str, document: Document, meter: MeterConfig | None) -> str
     if not is_metered(document, meter):
         return body.replace(TEASER_CUT, "").strip()
     return body.split(TEASER_CUT, 1)[0].strip()  # stripped: an article too short for a cut reads the same
+
+
+def script_size(theme: Theme) -> int | None:
+    """Bytes of JavaScript on a metered page, gzipped (the report prints it: the budget is small)."""
+    file = theme.static.get(SCRIPT)
+    return len(gzip.compress(file.read_bytes(), 9)) if file else None

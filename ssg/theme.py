@@ -9,6 +9,7 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSyst
                     TemplateError, meta, select_autoescape)
 
 from .errors import SourceError, SsgError
+from .folders import CONFIG_FILE, THEMES_DIR
 
 PACKAGE_THEMES = Path(__file__).parent / "themes"
 
@@ -40,10 +41,10 @@ class Theme:
 
 
 def load_theme(site_dir: Path, name: str) -> Theme:
-    folders = tuple(folder for folder in (site_dir / "themes" / name, PACKAGE_THEMES / name) if folder.is_dir())
+    folders = tuple(folder for folder in (site_dir / THEMES_DIR / name, PACKAGE_THEMES / name) if folder.is_dir())
     if not folders:
         available = sorted(p.name for p in PACKAGE_THEMES.iterdir() if p.is_dir())
-        raise SsgError(SourceError(str(site_dir / "site.yaml"), 0,
+        raise SsgError(SourceError(str(site_dir / CONFIG_FILE), 0,
                                    f"theme '{name}' not found in themes/ or among the built-in themes "
                                    f"({', '.join(available)})"))
     static: dict[str, Path] = {}

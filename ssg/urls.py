@@ -80,3 +80,10 @@ def absolute(base_url: str, root_link: str) -> str:
 def resolve_relative(folder: str, reference: str) -> str:
     """Resolve a relative file reference against a content folder: ("news/a", "../b.jpg") -> "news/b.jpg"."""
     return posixpath.normpath(posixpath.join(folder, reference)).lstrip("/")
+
+
+def url_path(output_file: str) -> str:
+    """The URL path an output file is served at, the inverse of output_file(): news/x/index.html -> /news/x/."""
+    if output_file == "index.html" or output_file.endswith("/index.html"):
+        return "/" + output_file[: -len("index.html")]
+    return "/" + output_file

@@ -40,11 +40,6 @@ meter:
   teaser_paragraphs: 2
 """
 
-METER_CSS_MISSING = not (PACKAGE_THEME / "static" / "css" / "meter.css").is_file()
-METER_CSS_REASON = "the default theme has no css/meter.css yet (another helper writes it); metered pages cannot render"
-needs_meter_css = pytest.mark.skipif(METER_CSS_MISSING, reason=METER_CSS_REASON)
-
-
 def article(title: str = "A headline", date: str = "2026-11-19 09:00", body: str = "First paragraph.\n",
             **fields: str) -> str:
     """Markdown source of an article; extra front matter lines come from `fields` as written (YAML)."""

@@ -9,6 +9,7 @@ import pytest
 from conftest import NOW
 from ssg import urls
 from ssg.assemble import assemble_site, is_published
+from ssg.pages import find_collisions, site_pages
 from ssg.config import AuthorInfo, SiteConfig
 from ssg.model import Document
 from ssg.sources import Sources
@@ -35,7 +36,9 @@ def doc(slug: str, hours_ago: float | None = 1, section: str = "News", kind: str
 
 
 def assemble(documents, config=CONFIG, sources=Sources((), ()), **options):
-    return assemble_site(list(documents), sources, config, NOW, **options)
+    """The site and the collisions the build would report for it."""
+    site = assemble_site(list(documents), sources, config, NOW, **options)
+    return site, find_collisions(list(site_pages(site, config)), site.assets)
 
 
 def test_articles_newest_first_and_pages_apart():
@@ -128,7 +131,7 @@ def test_two_documents_with_one_url():
     site, errors = assemble([doc("a", 1, source="content/news/a.md"),
                              doc("a", 2, source="content/news/a/index.md", source_line=4)])
     assert [str(e) for e in errors] == [
-        "content/news/a/index.md:4: URL /news/a/ is also produced by content/news/a.md; "
+        "content/news/a/index.md:4: URL /news/a/ is also produced by content/news/a.md:1; "
         "give one of them a different 'slug' or 'aliases'"]
 
 

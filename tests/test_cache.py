@@ -8,7 +8,8 @@ from pathlib import Path
 from conftest import article, make_site
 from ssg.cache import BuildCache, CachedDocument
 from ssg.model import Document, Image
-from ssg.pipeline import BuildOptions, build, open_cache
+from ssg.pipeline import BuildOptions, build
+from ssg.session import open_cache
 
 
 def entry(n: int, title: str = "") -> CachedDocument:
@@ -18,7 +19,7 @@ def entry(n: int, title: str = "") -> CachedDocument:
         tags=("a",), summary="", image=Image(f"/news/s{n}/lead.jpg", "Alt", width=10, height=5) if n % 2 else None,
         slug=f"s{n}", path=f"/news/s{n}/", aliases=(), draft=False, metered=True, body="", toc="", params={},
         assets=(), digest=f"d{n}")
-    return CachedDocument(mtime_ns=n, size=100 + n, folder_state="", digest=f"d{n}", stored_at=1.0, document=document)
+    return CachedDocument(mtime_ns=n, size=100 + n, folder_digest="", digest=f"d{n}", stored_at=1.0, document=document)
 
 
 def rows(path: Path) -> int:
@@ -64,7 +65,7 @@ def test_entries_survive_as_a_blob_plus_changed_rows(tmp_path: Path) -> None:
 def test_what_templates_refer_to_is_kept_for_the_next_build(tmp_path: Path) -> None:
     site = make_site(tmp_path, {"content/news/a.md": article("A story")})
     build(BuildOptions(site_dir=site, out_dir=tmp_path / "out"))
-    cache = open_cache(BuildOptions(site_dir=site))
+    cache = open_cache(site, use_cache=True)
     named = [set(names) for names in cache.template_references.values()]
     cache.close()
     assert {"base.html", "partials/card.html", "partials/lead-figure.html"} in named  # article.html's

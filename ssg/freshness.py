@@ -1,0 +1,124 @@
+"""Deciding what is still right without doing the work again.
+
+Glossary (one word per idea, used everywhere in the package):
+- digest: a SHA-1 of everything that decided a result. If the digest is the same, the result is the same.
+  - stat digest: every input file's path, size and time, with the options and the output folder.
+  - content digest: what every input holds once read (documents by their digests, settings, theme,
+    templates, copied files by size and time), with the options and the output folder.
+  - document digest: a document's bytes, its path, the parse settings and the files beside it.
+  - site digest: the site-wide inputs every page depends on (settings, navigation, assets, versions).
+  - page digest: the site digest, the page's templates and what the page shows.
+  - generator digest: this package's own source and the versions of the libraries that shape output.
+- hash: a SHA-1 of the bytes of an output file, to tell whether a file on disk is still the one written.
+- build record: what the last build saw (its stat and content digests), until when its output stays
+  right with nothing edited (`valid_until`), and how much it made. A build whose stat or content digest
+  equals the record's, before `valid_until`, with every output file still there, stops early.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+import markdown
+import pygments
+
+from . import __version__
+from .model import Document, Site
+from .pages import NEWS_SITEMAP_HOURS
+from .theme import PACKAGE_THEMES, Theme
+
+# A file modified this close to the moment its digest was recorded may change again within the file
+# system's timestamp granularity without its size changing, so its stat is not trusted.
+RACY_SECONDS = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRecord:
+    stat: str                # "" when the inputs were too fresh to trust their times
+    content: str
+    valid_until: datetime
+    pages: int
+    files: int               # output files the build left
+    documents: int
+
+
+def still_right(record: BuildRecord | None, now: datetime, files_in_place: Callable[[], int], *,
+                stat: str = "", content: str = "") -> bool:
+    """True when the last build saw these same inputs, nothing has expired and every file it left is still
+    in place (`files_in_place()` counts them, -1 if one is missing): its output stands."""
+    if record is None or now >= record.valid_until:
+        return False
+    if not (stat and record.stat == stat or content and record.content == content):
+        return False
+    return files_in_place() == record.files
+
+
+def stat_digest(options_seen: tuple, stats: tuple) -> str:
+    return hashlib.sha1(repr((options_seen, stats)).encode()).hexdigest()
+
+
+def stats_settled(stats: tuple[tuple[str, int, int], ...], started: float) -> bool:
+    """A file changed within the file system's time granularity of the build may change again unseen."""
+    newest = max((mtime for _, _, mtime in stats), default=0)
+    return newest / 1e9 < time.time() - (time.perf_counter() - started) - RACY_SECONDS
+
+
+def content_digest(options_seen: tuple, config, theme: Theme, documents: list[Document],
+                   assets: list[tuple[str, tuple[int, int]]]) -> str:
+    seen = repr((__version__, options_seen, config, theme.fingerprinted, templates_digest(theme),
+                 [(d.relative, d.digest) for d in documents], assets))
+    return hashlib.sha1(seen.encode()).hexdigest()
+
+
+def document_digest(raw: bytes, relative: str, settings_digest: str, folder_digest: str) -> str:
+    """Everything a Document is made of: its bytes, its path (slug, section), settings, the files beside it."""
+    return hashlib.sha1(raw + f"|{relative}|{settings_digest}|{folder_digest}".encode()).hexdigest()
+
+
+def site_digest(config, nav, theme: Theme) -> str:
+    return hashlib.sha1(repr((__version__, config, nav, theme.fingerprinted, jinja2.__version__)).encode()).hexdigest()
+
+
+def page_digest(site: str, template: str, templates: str, shows: str | None) -> str | None:
+    """What decides a page's bytes; None for a page that is always rendered."""
+    if shows is None:
+        return None
+    return hashlib.sha1(f"{site}|{template}|{templates}|{shows}".encode()).hexdigest()
+
+
+@functools.cache
+def generator_digest() -> str:
+    """The generator's own source and libraries: a cache written by other code is not trusted, even at one version."""
+    digest = hashlib.sha1(f"{__version__}|{markdown.__version__}|{pygments.__version__}".encode())
+    for file in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def templates_digest(theme: Theme) -> str:
+    """Every template file's path and bytes, the built-in themes' too (a theme may extend "default/base.html"):
+    while this holds, a compiled template kept in memory is current."""
+    digest = hashlib.sha1()
+    for folder in dict.fromkeys([*theme.template_dirs, *sorted(PACKAGE_THEMES.glob("*/templates"))]):
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                digest.update(file.as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def valid_until(documents: list[Document], site: Site, future: bool) -> datetime:
+    """The first moment the site changes with nothing edited: a future article comes out, an article
+    leaves the news sitemap, or the year in the footer turns."""
+    now = site.built_at
+    moments = [now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)]
+    if not future:
+        moments += [d.date for d in documents if d.is_article and d.date is not None and d.date > now]
+    moments += [a.date + timedelta(hours=NEWS_SITEMAP_HOURS) for a in site.articles
+                if a.date + timedelta(hours=NEWS_SITEMAP_HOURS) > now]
+    return min(moments)

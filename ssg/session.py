@@ -1,0 +1,127 @@
+"""What builds of one site share: the open cache, the compiled templates, and the output folder's history.
+
+`ssg build` opens a session for one build; its history (what each output file was made from, and the
+build record) is stored in the cache. The preview's build process keeps one session for its whole life;
+it owns its output folder, so that history is kept in memory and the folder is never looked at."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+
+import jinja2
+
+from .cache import BuildCache
+from .folders import CACHE_DIR
+from .freshness import BuildRecord, generator_digest
+from .markup import MarkdownRenderer
+
+Outputs = dict[str, tuple[str, str]]  # output file -> (page digest or file digest, hash of its bytes)
+
+
+class History(Protocol):
+    """What the last build into an output folder left there."""
+
+    def outputs(self, folder: Path) -> Outputs: ...
+    def in_place(self, folder: Path) -> int: ...   # how many recorded files are there; -1 if any is missing
+    def build_record(self) -> BuildRecord | None: ...
+    def remember(self, folder: Path, outputs: Outputs, previous: Outputs, record: BuildRecord) -> None: ...
+    def note(self, record: BuildRecord) -> None: ...  # a new record for the same outputs
+
+
+@dataclass(slots=True)
+class StoredHistory:
+    """For `ssg build`: kept in the cache, and checked against the folder (anyone may have touched it)."""
+
+    cache: BuildCache
+    trusts_output = False
+
+    def outputs(self, folder: Path) -> Outputs:
+        return self.cache.outputs(folder) if folder.is_dir() else {}
+
+    def in_place(self, folder: Path) -> int:
+        outputs = self.outputs(folder)
+        return len(outputs) if all((folder / name).is_file() for name in outputs) else -1
+
+    def build_record(self) -> BuildRecord | None:
+        return self.cache.build_record()
+
+    def remember(self, folder: Path, outputs: Outputs, previous: Outputs, record: BuildRecord) -> None:
+        self.cache.store_outputs(folder, outputs, previous)
+        self.cache.save_template_references()
+        self.cache.store_build_record(record)
+
+    def note(self, record: BuildRecord) -> None:
+        self.cache.store_build_record(record)
+
+
+@dataclass(slots=True)
+class MemoryHistory:
+    """For the preview: only its own process writes its output folder, so what it wrote is known."""
+
+    outputs_written: Outputs = field(default_factory=dict)
+    record: BuildRecord | None = None
+    trusts_output = True
+
+    def outputs(self, folder: Path) -> Outputs:
+        return self.outputs_written
+
+    def in_place(self, folder: Path) -> int:
+        return len(self.outputs_written)
+
+    def build_record(self) -> BuildRecord | None:
+        return self.record
+
+    def remember(self, folder: Path, outputs: Outputs, previous: Outputs, record: BuildRecord) -> None:
+        self.outputs_written, self.record = outputs, record
+
+    def note(self, record: BuildRecord) -> None:
+        self.record = record
+
+
+@dataclass(slots=True)
+class Session:
+    """What a long-running process (the preview) keeps between builds of one site: the cache open with
+    its entries in memory, the Jinja environment while no template changes, a Markdown renderer."""
+
+    cache: BuildCache | None = None
+    history: History = field(default_factory=MemoryHistory)
+    environment: tuple[str, jinja2.Environment] | None = None   # (templates digest, environment)
+    renderer: MarkdownRenderer | None = None
+    # Called with the output files of the documents just edited, once they are in place and before the
+    # rest of the build: the author is looking at the page they edit; the lists around it follow.
+    on_edited: Callable[[list[str]], None] | None = None
+
+    def save(self) -> None:
+        """Write what the builds learned to the site's cache; call it when idle, and before close()."""
+        if self.cache is not None:
+            self.cache.save_entries()
+            self.cache.save_template_references()
+
+    def close(self) -> None:
+        self.save()
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+
+def open_cache(site_dir: Path, use_cache: bool) -> BuildCache:
+    return BuildCache(site_dir / CACHE_DIR if use_cache else None, fingerprint=generator_digest())
+
+
+@contextlib.contextmanager
+def opened_session(site_dir: Path, use_cache: bool, session: Session | None) -> Iterator[Session]:
+    """The caller's session with its cache open, or one for this build alone, saved and closed at the end
+    (also when the build fails: what it parsed is kept for the next)."""
+    if session is not None:
+        if session.cache is None:
+            session.cache = open_cache(site_dir, use_cache)
+        yield session
+        return
+    cache = open_cache(site_dir, use_cache)
+    own = Session(cache=cache, history=StoredHistory(cache))
+    try:
+        yield own
+    finally:
+        own.close()
