@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import shutil
 import sys
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +30,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the system refused: a full disk, a folder the user may not write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{where}{exc.strerror or exc}", file=sys.stderr)
+        print("error: the build could not finish; nothing was changed in the output", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug in ssg, not a mistake in the site: say so, and where
+        if os.environ.get("SSG_DEBUG"):
+            traceback.print_exc()
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        print(f"ssg: internal error: {type(exc).__name__}: {exc} (at {Path(frame.filename).name}:{frame.lineno}); "
+              "this is a bug in ssg, not in the site: run again with SSG_DEBUG=1 for the traceback and report it",
+              file=sys.stderr)
+        return 2
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -47,7 +62,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("serve", help="preview the site locally, rebuilding and reloading on save")
     _site_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--port", type=port_number, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--open", action="store_true", help="open the site in a browser")
     p.set_defaults(run=run_serve)
 
@@ -70,6 +85,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path)
     p.set_defaults(run=run_clean)
     return parser
+
+
+def port_number(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0 to 65535)")
+    return port
 
 
 def _site_options(p: argparse.ArgumentParser) -> None:

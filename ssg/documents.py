@@ -118,11 +118,21 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
 
 
 def parse_one(state: ParseState, task: ParseTask) -> ParseResult:
-    raw = (state.settings.content_dir / task.relative).read_bytes()
+    label = f"{CONTENT_DIR}/{task.relative}"
+    try:
+        raw = (state.settings.content_dir / task.relative).read_bytes()
+    except OSError as exc:
+        return ParseResult(task, "", None, [SourceError(label, 0, f"cannot be read ({exc.strerror or exc})")])
     digest = document_digest(raw, task.relative, task.settings_digest, task.folder_digest)
     if digest == task.cached_digest:
         return ParseResult(task, digest, None, [])
-    document, errors = parse_document(task.relative, raw, state.settings, state.renderer)
+    try:
+        document, errors = parse_document(task.relative, raw, state.settings, state.renderer)
+    except RecursionError:
+        return ParseResult(task, digest, None, [SourceError(label, 0, "is nested too deeply to be read")])
+    except Exception as exc:  # a generator bug in one file must not hide the errors of the others
+        return ParseResult(task, digest, None, [SourceError(
+            label, 0, f"could not be read: unexpected {type(exc).__name__}: {exc} (a bug in ssg: please report it)")])
     if document is not None:
         document = dataclasses.replace(document, digest=digest)
     return ParseResult(task, digest, document, errors)

@@ -18,6 +18,7 @@ from .model import Document, Group, Site
 from .structured import article_jsonld
 
 FEED_ENTRIES = 20
+MAX_NAME_BYTES = 255  # the longest file name most file systems take
 NEWS_SITEMAP_HOURS = 48
 
 
@@ -230,6 +231,11 @@ def find_collisions(pages: list[Page], copied: tuple[tuple[str, str], ...]) -> l
         else:
             owners[output] = owner
     for output, owner in owners.items():
+        if any(len(part.encode()) > MAX_NAME_BYTES for part in output.split("/")):
+            path, line = _where(owner)
+            errors.append(SourceError(path, line, f"URL {urls.url_path(output)} needs a file or folder name longer "
+                                                  f"than {MAX_NAME_BYTES} bytes, more than file systems allow; "
+                                                  "choose a shorter 'slug', tag or name"))
         folder = output.rpartition("/")[0]
         while folder:
             if folder in owners:
@@ -238,13 +244,19 @@ def find_collisions(pages: list[Page], copied: tuple[tuple[str, str], ...]) -> l
     return errors
 
 
+def _where(owner: Document | str | None) -> tuple[str, int]:
+    if isinstance(owner, Document):
+        return owner.source, owner.source_line
+    return (f"content/{owner}", 0) if owner else ("content", 0)  # a tag or author page: its name is too long
+
+
 def _collision(output: str, owner: Document | str | None, other: Document | str | None) -> list[SourceError]:
     url = output if output.startswith("/") else urls.url_path(output)
     if owner is None:  # the generator's own page comes first in the plan; blame the input
         owner, other = other, owner
     if owner is None:
         return []
-    path, line = (owner.source, owner.source_line) if isinstance(owner, Document) else (f"content/{owner}", 0)
+    path, line = _where(owner)
     if other is None:
         return [SourceError(path, line, f"URL {url} is reserved for a page the generator makes; choose another "
                                         "'slug' or alias")]

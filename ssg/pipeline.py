@@ -180,7 +180,7 @@ def load_site(options: BuildOptions, inputs: Inputs, documents: Documents, sessi
     if session.environment is not None and session.environment[0] == templates:
         env = session.environment[1]
     else:
-        env = make_environment(theme, cache.path.parent / "templates")
+        env = make_environment(theme)
         session.environment = (templates, env)
     bodies = BodyStore(cache.path)
     nav = site_nav(site)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SiteConfig, load_config
-from .folders import CONFIG_FILE, CONTENT_DIR
+from .errors import BuildFailed, SourceError
+from .folders import CONFIG_FILE, CONTENT_DIR, THEMES_DIR, unsafe_entry
 from .theme import Theme, load_theme
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -27,18 +28,62 @@ def is_ignored(name: str) -> bool:
             or name.startswith(".#"))
 
 
-def discover_sources(content_dir: Path) -> Sources:
+def discover_sources(content_dir: Path, site_root: str) -> tuple[Sources, dict[str, tuple[int, int]]]:
+    """List content/ with each file's (size, mtime_ns); raise BuildFailed naming every entry that must not
+    be read (see folders.unsafe_entry). Directory entries tell links and special files apart without a
+    system call, so the full check runs only for those."""
     documents: list[str] = []
     assets: list[str] = []
-    for folder, dirnames, filenames in os.walk(content_dir):
-        dirnames[:] = sorted(d for d in dirnames if not is_ignored(d))
-        relative = os.path.relpath(folder, content_dir).replace(os.sep, "/")
-        prefix = "" if relative == "." else relative + "/"
-        for name in filenames:
-            if is_ignored(name):
+    stats: dict[str, tuple[int, int]] = {}
+    errors: list[SourceError] = []
+    pending = [(str(content_dir), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(SourceError(f"{CONTENT_DIR}/{prefix}".rstrip("/"), 0, _unreadable(exc)))
+            continue
+        for entry in entries:
+            if is_ignored(entry.name):
                 continue
-            (documents if name.endswith(MARKDOWN_SUFFIXES) else assets).append(prefix + name)
-    return Sources(tuple(sorted(documents)), tuple(sorted(assets)))
+            relative = prefix + entry.name
+            special = entry.is_symlink() or not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False))
+            why = unsafe_entry(entry.path, site_root) if special else None
+            if why:
+                errors.append(SourceError(f"{CONTENT_DIR}/{relative}", 0, why))
+            elif entry.is_dir():
+                if not entry.is_symlink():  # links to folders are not walked, as before
+                    pending.append((entry.path, relative + "/"))
+            else:
+                stat = entry.stat()
+                stats[relative] = (stat.st_size, stat.st_mtime_ns)
+                (documents if entry.name.endswith(MARKDOWN_SUFFIXES) else assets).append(relative)
+    if errors:
+        raise BuildFailed(sorted(errors, key=lambda e: e.path))
+    return Sources(tuple(sorted(documents)), tuple(sorted(assets))), stats
+
+
+def theme_files(site_dir: Path, theme: str) -> list[Path]:
+    """Everything in the site's own copy of the theme, links included (the package's themes are trusted)."""
+    folder = site_dir / THEMES_DIR / theme
+    if not folder.is_dir() or folder.is_symlink():
+        return [folder] if folder.is_symlink() else []
+    found = []
+    for parent, dirnames, filenames in os.walk(folder):
+        found += [Path(parent, name) for name in (*dirnames, *filenames)]
+    return found
+
+
+def refuse_unsafe(paths: list[Path], site_dir: Path, site_root: str) -> None:
+    errors = [SourceError(os.path.relpath(path, site_dir).replace(os.sep, "/"), 0, why)
+              for path in paths if os.path.lexists(path) and (why := unsafe_entry(str(path), site_root))]
+    if errors:
+        raise BuildFailed(errors)
+
+
+def _unreadable(exc: OSError) -> str:
+    return f"cannot be read ({exc.strerror or exc}); its files would be left out"
 
 
 def bundle_of(path: str, documents: frozenset[str] | set[str]) -> str | None:
@@ -71,14 +116,13 @@ class Inputs:
 
 def read_inputs(site_dir: Path, base_url: str | None) -> Inputs:
     """Read site.yaml and the theme, list content/ and stat every input file once."""
+    site_root = os.path.realpath(site_dir)
+    refuse_unsafe([site_dir / CONFIG_FILE, site_dir / CONTENT_DIR], site_dir, site_root)
     config = load_config(site_dir, base_url)
     theme = load_theme(site_dir, config.theme)
+    refuse_unsafe(theme_files(site_dir, config.theme), site_dir, site_root)
     content_dir = site_dir / CONTENT_DIR
-    sources = discover_sources(content_dir) if content_dir.is_dir() else Sources((), ())
-    content_stats = {}
-    for name in (*sources.documents, *sources.assets):
-        stat = os.stat(os.path.join(content_dir, name))
-        content_stats[name] = (stat.st_size, stat.st_mtime_ns)
+    sources, content_stats = discover_sources(content_dir, site_root) if content_dir.is_dir() else (Sources((), ()), {})
     others = [str(site_dir / CONFIG_FILE)]
     for folder in theme.folders:
         others += sorted(str(f) for f in folder.rglob("*") if f.is_file())

@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import (ChoiceLoader, Environment, FileSystemBytecodeCache, FileSystemLoader, PrefixLoader, StrictUndefined,
+from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined,
                     TemplateError, meta, select_autoescape)
 
 from .errors import SourceError, SsgError
@@ -65,19 +65,15 @@ def _fingerprint(name: str, data: bytes) -> str:
     return f"assets/{stem}.{digest}.{suffix}" if dot else f"assets/{name}.{digest}"
 
 
-def make_environment(theme: Theme, bytecode_dir: Path | None = None) -> Environment:
-    """Autoescape everything (HTML and XML) and fail loudly on a missing variable. Compiled templates
-    are kept in bytecode_dir: compiling them costs more than rendering the pages of a small edit."""
+def make_environment(theme: Theme) -> Environment:
+    """Autoescape everything (HTML and XML) and fail loudly on a missing variable. Compiled templates are
+    never kept on disk: compiled code in a cache restored from CI would be code anyone could plant there.
+    The preview keeps its environment, compiled templates included, in memory between builds."""
     package_themes = {p.name: FileSystemLoader(p / "templates") for p in PACKAGE_THEMES.iterdir()
                       if (p / "templates").is_dir()}
     loader = ChoiceLoader([FileSystemLoader([str(d) for d in theme.template_dirs]), PrefixLoader(package_themes)])
-    bytecode_cache = None
-    if bytecode_dir is not None:
-        bytecode_dir.mkdir(parents=True, exist_ok=True)
-        bytecode_cache = FileSystemBytecodeCache(str(bytecode_dir))
     return Environment(loader=loader, autoescape=select_autoescape(["html", "xml"], disabled_extensions=["txt"], default=True),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False,
-                       bytecode_cache=bytecode_cache)
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
 
 
 def template_digest(env: Environment, name: str, cache: dict[str, str], known: dict[str, list[str | None]]) -> str:
