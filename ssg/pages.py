@@ -88,7 +88,7 @@ def paginate(items: tuple[Document, ...], per_page: int, base: str) -> list[Pagi
             for n in range(1, total + 1)]
 
 
-def meta(config: SiteConfig, path: str, title: str, kind: str, description: str = "",
+def page_head(config: SiteConfig, path: str, title: str, kind: str, description: str = "",
          image: str | None = None, noindex: bool = False) -> dict[str, Any]:
     """What the <head> of every page needs: canonical URL, Open Graph and Twitter card fields."""
     full_title = config.title if kind == "home" and title == config.title else f"{title} | {config.title}"
@@ -116,12 +116,12 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
         yield from group_pages(group, config)
     yield from feeds(site, config)
     yield from sitemaps(site, config)
-    yield Page("404.html", "404.html", partial(dict, page=meta(config, "/404.html", "Page not found", "404", noindex=True)),
+    yield Page("404.html", "404.html", partial(dict, page=page_head(config, "/404.html", "Page not found", "404", noindex=True)),
                shows="404")
     for document in (*site.articles, *site.pages):
         for alias in document.aliases:
             yield Page(urls.output_file(alias), "redirect.html",
-                       partial(dict, page=meta(config, document.path, document.title, "redirect", noindex=True),
+                       partial(dict, page=page_head(config, document.path, document.title, "redirect", noindex=True),
                                target=document), shows=f"redirect|{alias}|{document.digest}", owner=document)
 
 
@@ -140,18 +140,18 @@ def document_page(document: Document, site: Site, config: SiteConfig) -> Page:
 def list_context(config: SiteConfig, path: str, title: str, kind: str, group: Group | None,
                  pagination: Pagination, description: str = "") -> dict[str, Any]:
     # A list page shows its own items only, never the whole group, so `shows` can name just those.
-    return {"page": meta(config, path, title, kind, description), "pagination": pagination,
+    return {"page": page_head(config, path, title, kind, description), "pagination": pagination,
             "group": dataclasses.replace(group, articles=()) if group else None}
 
 
 def page_context(document: Document, config: SiteConfig) -> dict[str, Any]:
-    return {"page": meta(config, document.path, document.title, "page", document.summary,
+    return {"page": page_head(config, document.path, document.title, "page", document.summary,
                          document.image.url if document.image else None), "document": document}
 
 
 def article_context(article: Document, related: tuple[Document, ...], site: Site, config: SiteConfig) -> dict[str, Any]:
     metered = meter.is_metered(article, config.meter)
-    page = meta(config, article.path, article.title, "article", article.summary,
+    page = page_head(config, article.path, article.title, "article", article.summary,
                 article.image.url if article.image else None)
     return {
         "page": page,
