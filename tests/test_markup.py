@@ -1,6 +1,7 @@
 """Markdown to HTML: the extensions a newsroom needs, typography, figures, local images and the teaser cut."""
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,8 @@ def test_fenced_code_is_highlighted_with_the_highlight_class(renderer):
 def test_code_is_not_given_smart_quotes(renderer):
     out = render(renderer, 'Say `x = "y"` then:\n\n```\nq = "it\'s"\n```\n').html
     assert '<code>x = "y"</code>' in out
-    assert "&quot;it&#39;s&quot;" in out or "&quot;it's&quot;" in out
+    code = unescape(out.split("<pre>", 1)[1])  # Pygments versions differ in which quotes they escape
+    assert "q = \"it's\"" in code
     assert "\u201c" not in out and "\u2019" not in out
 
 

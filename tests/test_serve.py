@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -15,8 +16,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ssg.serve import content_type, inject, resolve_path, url_of
-from ssg.watch import ChangeQueue
+from ssg.server import content_type, inject, is_own_host, resolve_path
+from ssg.urls import url_path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("SSG_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -96,10 +97,12 @@ class Server:
     def rebuilds(self) -> list[str]:
         return [line for line in self.stdout if REBUILD_LINE.match(line)][1:]  # the first is the initial build
 
-    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
+    def get(self, path: str, method: str = "GET", host: str | None = None) -> tuple[int, dict[str, str], str]:
+        """One request; `host` replaces the Host header http.client would send."""
         connection = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
-            connection.request(method, path)  # http.client sends the path as given: no normalising of ".."
+            # http.client sends the path as given: no normalising of ".."
+            connection.request(method, path, headers={} if host is None else {"Host": host})
             response = connection.getresponse()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, \
                 response.read().decode("utf-8", "replace")
@@ -208,6 +211,93 @@ def test_types_headers_redirects_and_the_404_page(server):
     assert status == 200 and headers["content-type"].startswith("text/javascript") and "EventSource" in body
 
 
+def test_only_requests_that_name_this_server_are_answered(server):
+    # A page on evil.example whose name is made to resolve to 127.0.0.1 (DNS rebinding) sends Host: evil.example.
+    port = server.port
+    for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"localhost:{port}", f"LocalHost:{port}"):
+        status, _, body = server.get("/news/alpha/", host=host)
+        assert status == 200 and "Body of alpha." in body, host
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}", "localhost.evil.example",
+                 f"127.0.0.1:{port + 1}", f"localhost:{port}0", f"[::1]:{port}x", f"127.0.0.1:{port}@evil.example",
+                 f"evil.example:{port}:{port}", f"::1:{port}", ""):
+        for path in ("/news/alpha/", "/", "/news", "/no/such/page/", "/__ssg__/events", "/__ssg__/reload.js"):
+            for method in ("GET", "HEAD"):
+                status, headers, body = server.get(path, method=method, host=host)
+                assert status in (403, 421) and body == "" and "location" not in headers, (host, path, method)
+    for request in (b"GET /news/alpha/ HTTP/1.0\r\n\r\n",  # no Host at all
+                    b"GET /news/alpha/ HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"):
+        answer = raw_request(server, request)
+        assert answer.startswith(b"HTTP/1.0 403 ") and answer.endswith(b"\r\n\r\n"), answer
+    assert "refused requests for host 'evil.example'" in "".join(server.stderr)
+
+
+def raw_request(server: Server, request: bytes) -> bytes:
+    """Send bytes as they are and read the answer until the server closes the connection."""
+    with socket.create_connection((server.host, server.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_is_own_host_knows_this_server_by_its_names_and_port():
+    served = [("127.0.0.1:8000", "127.0.0.1"), ("127.0.0.1", "127.0.0.1"), ("localhost", "127.0.0.1"),
+              ("[::1]:8000", "::1"), ("[::1]", "::1"), ("[0:0::1]:8000", "::1"), ("localhost:8000", "::1"),
+              ("LOCALHOST:8000", "localhost"), ("preview.lan:8000", "preview.lan"), ("Preview.LAN", "preview.lan"),
+              ("192.0.2.7:8000", "0.0.0.0"), ("[2001:db8::7]:8000", "::")]  # bound to all: any address
+    refused = [("evil.example", "127.0.0.1"), ("evil.example:8000", "0.0.0.0"), ("evil.example", "::"),
+               ("192.0.2.7:8000", "127.0.0.1"), ("::1", "::1"), ("[::1]:8001", "::1"), ("[::1", "::1"),
+               ("[::1]8000", "::1"), ("[127.0.0.1]:8000", "127.0.0.1"), ("localhost:8000:8000", "127.0.0.1"),
+               ("", "127.0.0.1"), (":8000", "127.0.0.1"), ("localhost:+8000", "127.0.0.1"),
+               ("localhost:\u0668\u0660\u0660\u0660", "127.0.0.1"), ("127.0.0.2:8000", "127.0.0.1")]
+    for host, bound in served:
+        assert is_own_host(host, bound, 8000), (host, bound)
+    for host, bound in refused:
+        assert not is_own_host(host, bound, 8000), (host, bound)
+
+
+def test_no_answer_sends_the_browser_to_another_site(server):
+    # reload.js's ?meter= helper navigates to the page's own location.pathname: for a page served at
+    # //evil.example/ that is a link to evil.example. So a page with the script must have a one-slash path.
+    paths = ["//evil.example/?meter=reset", "///evil.example/?meter=reset", "/\\evil.example/?meter=reset",
+             "//evil.example", "/\\/evil.example/", "//evil.example/%2e%2e/?meter=3", "//%5Cevil.example/",
+             "/%2F%2Fevil.example/?meter=reset", "//news?meter=reset", "//evil.example/" + "a" * 300 + "?meter=reset"]
+    for path in paths:
+        status, _, body, last = follow(server, path)
+        assert status in (200, 400, 404), path
+        assert "/__ssg__/reload.js" not in body or re.match(r"/(?![/\\])", last), (path, last)
+
+
+def test_two_hundred_readers_at_once_are_all_answered(server):
+    readers = 200
+    start = threading.Barrier(readers)
+    answers: list[int | str] = []
+
+    def read() -> None:
+        start.wait()
+        try:
+            answers.append(server.get("/news/alpha/")[0])  # within get()'s timeout of 10 s
+        except OSError as exc:
+            answers.append(repr(exc))
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * readers, [answer for answer in answers if answer != 200][:5]
+
+
+def test_a_name_too_long_for_the_file_system_is_not_found(server):
+    for path in ("/" + "a" * 300, "/" + "a" * 300 + "/", "/news/" + "a" * 300 + "/", "/" + "a" * 5000,
+                 "/a" * 3000, "/" + "%C3%A9" * 200, "/" + "a" * 300 + "/index.html"):
+        for method in ("GET", "HEAD"):
+            status, headers, body = server.get(path, method=method)
+            assert status == 404 and headers["content-type"].startswith("text/html"), (path[:20], method)
+    assert "Traceback" not in "".join(server.stderr) and "error answering" not in "".join(server.stderr)
+
+
 def test_paths_outside_the_built_site_are_refused(server):
     secret = "TOP SECRET 7f3a"
     (server.temp / "secret.txt").write_text(secret)  # beside the served folder, one level up
@@ -220,9 +310,21 @@ def test_paths_outside_the_built_site_are_refused(server):
                 "/leak.txt", "/leakdir/secret.txt", "/leakdir/", "/%ff%fe", "/../site.yaml", "/%2e%2e/site.yaml",
                 "/..%2fsite.yaml", "/.%2e/site.yaml"]
     for path in attempts:
-        status, _, body = server.get(path)
+        status, _, body, _ = follow(server, path)
         assert status in (400, 404), path
         assert secret not in body and "root:x:" not in body and "base_url" not in body, path
+
+
+def follow(server: Server, path: str) -> tuple[int, dict[str, str], str, str]:
+    """GET `path` and the redirects after it, as a browser would; each must stay on this server.
+    Returns the last answer and the path it came from."""
+    for _ in range(5):
+        status, headers, body = server.get(path)
+        if status not in (301, 302, 303, 307, 308):
+            return status, headers, body, path
+        path = headers["location"]
+        assert re.match(r"/(?![/\\])", path), f"a redirect to another site: {path}"
+    raise AssertionError(f"a redirect loop at {path}")
 
 
 def test_resolve_path_stays_inside_the_root(tmp_path):
@@ -237,42 +339,41 @@ def test_resolve_path_stays_inside_the_root(tmp_path):
     assert resolve_path(root, "/").file == (root / "index.html").resolve()
     assert resolve_path(root, "/news/a/").file == (root / "news" / "a" / "index.html").resolve()
     assert resolve_path(root, "/news/a") == (301, None, "/news/a/")
-    assert resolve_path(root, "//news") == (301, None, "/news/")  # never a redirect to another host
     assert resolve_path(root, "/inside.txt").status == 200
-    for path in ("/out.txt", "/outdir/secret.txt", "/missing", "//etc/passwd", f"/{tmp_path}/secret.txt"):
+    for path in ("/out.txt", "/outdir/secret.txt", "/missing", f"{tmp_path}/secret.txt"):
         assert resolve_path(root, path).status == 404, path
     for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/a%5c..%5csecret.txt", "/a%00", "secret.txt", "/%c0%ae"):
         assert resolve_path(root, path).status == 400, path
 
 
-def test_helpers():
-    assert url_of("index.html") == "/" and url_of("news/a/index.html") == "/news/a/"
-    assert url_of("feed.xml") == "/feed.xml" and url_of("404.html") == "/404.html"
+def test_a_path_that_starts_with_two_slashes_moves_to_one(tmp_path):
+    root = tmp_path / "out"
+    (root / "news").mkdir(parents=True)
+    # A page served at //evil.example/ would read location.pathname as a link to evil.example.
+    expected = {"//news": "/news/", "//news/": "/news/", "///news": "/news/", "//etc/passwd": "/etc/passwd",
+                "//evil.example/": "/evil.example/", "//evil.example": "/evil.example", "//": "/", "///": "/",
+                "//%2fevil.example/": "/evil.example/", "//a%20b": "/a%20b"}
+    for path, location in expected.items():
+        assert resolve_path(root, path) == (301, None, location), path
+    for path in ("/\\evil.example", "//\\evil.example/", "/%5cevil.example", "//%5c/evil.example"):
+        assert resolve_path(root, path).status == 400, path
+
+
+def test_url_paths_of_output_files():
+    assert url_path("index.html") == "/" and url_path("news/a/index.html") == "/news/a/"
+    assert url_path("feed.xml") == "/feed.xml" and url_path("404.html") == "/404.html"
+
+
+def test_content_types():
     assert content_type("news-sitemap.xml").startswith("application/xml")
     assert content_type("photo.webp") == "image/webp"
+    assert content_type("feed.xml").startswith("application/atom+xml")
+
+
+def test_inject_puts_the_overlay_before_the_last_body_tag_and_escapes_it():
     page = inject(b"<html><body><p>x</p></BODY></html>", "/a/", 3, ("content/a.md:3: <bad> & 'worse'",), "id")
     assert page.index(b"ssg-build-errors") < page.index(b"</BODY>")
     assert b"content/a.md:3: &lt;bad&gt; &amp; &#x27;worse&#x27;" in page
-
-
-def test_change_queue_gives_one_batch_per_burst(tmp_path):
-    queue = ChangeQueue(quiet=0.05, cap=2)
-    file = tmp_path / "a.md"
-    file.write_text("x")
-
-    def burst():
-        for _ in range(30):
-            queue.add("content/a.md", file)
-            time.sleep(0.005)
-        queue.add("content/sedXYZ", tmp_path / "sedXYZ", created=True)  # a temporary file, gone by the end
-
-    threading.Thread(target=burst).start()
-    started = time.monotonic()
-    assert queue.take_burst(timeout=5) == {"content/a.md"}
-    assert 0.15 < time.monotonic() - started < 1.5
-    assert queue.take_burst(timeout=0.2) == set()
-    queue.add("content/b.md", tmp_path / "b.md")  # arrives while the caller rebuilds: kept for the next burst
-    assert queue.take_burst(timeout=1) == {"content/b.md"}
 
 
 def read_events(stream, count: int) -> list[dict]:
@@ -377,6 +478,20 @@ def test_a_new_theme_override_is_used_and_then_watched(site, server):
         write(template, '{% extends "default/article.html" %}'
                         f'{{% block kicker %}}<p class="probe">Override {n}</p>{{% endblock %}}')
         server.wait_until("/news/alpha/", lambda s, b: f"Override {n}</p>" in b)
+
+
+def test_a_saved_theme_static_file_is_served(site, server):
+    css = re.compile(r'href="(/assets/css/site\.[0-9a-f]+\.css)"')
+    before = css.search(server.get("/")[2]).group(1)
+    override = site / "themes" / "default" / "static" / "css" / "site.css"
+    override.parent.mkdir(parents=True)
+    server.wait_for_rebuilds(1)  # themes/ appeared: watched from now on
+    for colour in ("rebeccapurple", "teal"):
+        write(override, f"body {{ color: {colour} }}\n")
+        home = server.wait_until("/", lambda s, b: (found := css.search(b)) is not None and found.group(1) != before)
+        before = css.search(home).group(1)
+        server.wait_until(before, lambda s, b: s == 200 and colour in b)
+    server.wait_for_output(r"\d (themes/default/static/css/site\.css)")  # printed once the build is done
 
 
 def test_a_build_error_keeps_the_last_good_site_with_an_overlay(site, server):
@@ -500,3 +615,18 @@ def test_the_meter_helper_sets_and_resets_the_count(server, page):
     page.goto(server.url + "about/?meter=reset&keep=1")
     page.wait_for_url(server.url + "about/?keep=1")
     assert page.evaluate("localStorage.getItem('ssg-meter:v1')") is None
+
+
+def test_the_meter_helper_never_leaves_the_site(server, page):
+    visits: list[str] = []
+
+    def elsewhere(route) -> None:
+        visits.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<p>another site</p>")
+
+    page.context.route(re.compile(r"^https?://evil\.example"), elsewhere)
+    for path in ("//evil.example/?meter=reset", "///evil.example/?meter=3", "/\\evil.example/?meter=reset"):
+        page.goto(server.url + path[1:])
+        page.wait_for_url(server.url + "evil.example/", timeout=10000)  # the 404 page, the query gone
+    assert not visits
+    assert not page.errors
