@@ -4,17 +4,24 @@ from __future__ import annotations
 import difflib
 import re
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from string import Formatter
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
+from . import urls
 from .errors import SourceError, SsgError
+from .safe_yaml import clip, load_yaml, shown
 
 CONFIG_NAME = "site.yaml"
 PERMALINK_FIELDS = ("section", "slug", "year", "month", "day")
+# Larger settings mean nothing (a paywall after a million articles is no paywall), and the meter
+# script does date arithmetic with window_days, which must stay well inside what JavaScript dates hold.
+LARGEST_NUMBER = 1_000_000
+# Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so " javascript:",
+# "java\tscript:" and "/\evil.example" are not what they look like: such characters are refused.
+_THEME_NAME = re.compile(r"[^\W][\w.-]*")
 
 DEFAULT_MESSAGES = {
     "remaining_other": "You have {n} articles remaining.",
@@ -25,20 +32,8 @@ DEFAULT_MESSAGES = {
 }
 
 
-class YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: same result, faster
-    """Safe YAML where an impossible date like 2026-02-30 stays text instead of raising ValueError,
-    so the field check reports it with its key and line rather than a traceback."""
-
-
-def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
-
+# Each setting is declared once, here: its name is a key of site.yaml, its default is the value when the
+# key is absent, and metadata holds the rest of its rule (the smallest whole number, the allowed words).
 
 @dataclass(frozen=True, slots=True)
 class AuthorInfo:
@@ -48,10 +43,10 @@ class AuthorInfo:
 
 @dataclass(frozen=True, slots=True)
 class MeterConfig:
-    limit: int = 5
-    window_days: int = 30
-    period: str = "rolling"
-    teaser_paragraphs: int = 2
+    limit: int = field(default=5, metadata={"minimum": 0})
+    window_days: int = field(default=30, metadata={"minimum": 1})
+    period: str = field(default="rolling", metadata={"choices": ("rolling", "month")})
+    teaser_paragraphs: int = field(default=2, metadata={"minimum": 0})
     signin_url: str = "/signin/"
     subscribe_url: str = "/subscribe/"
     messages: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MESSAGES))
@@ -64,7 +59,7 @@ class SiteConfig:
     language: str = "en"
     theme: str = "default"
     permalink: str = "/{section}/{slug}/"
-    paginate: int = 10
+    paginate: int = field(default=10, metadata={"minimum": 1})
     timezone: str = "UTC"
     description: str = ""
     authors: dict[str, AuthorInfo] = field(default_factory=dict)
@@ -81,41 +76,47 @@ class SiteConfig:
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+def keys_of(cls: type) -> tuple[str, ...]:
+    """The keys site.yaml may use for a settings class: its fields."""
+    return tuple(f.name for f in fields(cls))
+
+
+def defaults_of(cls: type) -> dict[str, Any]:
+    """The default of each optional setting of a class, as its field declares it."""
+    return {f.name: f.default_factory() if f.default_factory is not MISSING else f.default
+            for f in fields(cls) if f.default is not MISSING or f.default_factory is not MISSING}
+
+
+def rule_of(cls: type, name: str) -> dict[str, Any]:
+    return next(f.metadata for f in fields(cls) if f.name == name)
+
+
 def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
     """Parse and validate site_dir/site.yaml; raise SsgError listing every bad key."""
     path = site_dir / CONFIG_NAME
     if not path.is_file():
         raise SsgError(SourceError(str(path), 0, "no site.yaml here; run `ssg init DIR` to start a site"))
-    text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=YamlLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 0
-        raise SsgError(SourceError(str(path), line, f"invalid YAML: {getattr(exc, 'problem', exc)}")) from None
-    if data is None:
-        data = {}
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SsgError(SourceError(str(path), 0, f"cannot read site.yaml: {exc.strerror}")) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SsgError(SourceError(str(path), line, f"not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                                                    "save site.yaml as UTF-8")) from None
+    document = load_yaml(text, str(path))
+    data = {} if document.data is None else document.data
     if not isinstance(data, dict):
         raise SsgError(SourceError(str(path), 1, "site.yaml must be a mapping of settings"))
     if base_url is not None:
         data["base_url"] = base_url
-    checker = _Checker(str(path), _key_lines(node))
+    checker = _Checker(str(path), document.lines)
     config = checker.site(data)
     if checker.errors:
         raise SsgError(checker.errors)
     return config
-
-
-def _key_lines(node: Any, prefix: str = "") -> dict[str, int]:
-    """Map dotted keys ("meter.limit") to their 1-based line in the YAML source."""
-    lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = f"{prefix}{key_node.value}"
-            lines[key] = key_node.start_mark.line + 1
-            lines.update(_key_lines(value_node, key + "."))
-    return lines
 
 
 class _Checker:
@@ -128,7 +129,7 @@ class _Checker:
 
     def fail(self, key: str, message: str) -> None:
         line = self.lines.get(key) or self.lines.get(key.rsplit(".", 1)[0], 1)
-        self.errors.append(SourceError(self.path, line, message))
+        self.errors.append(SourceError(self.path, line, clip(message)))
 
     def unknown(self, data: dict, allowed: tuple[str, ...], prefix: str = "") -> None:
         for key in data:
@@ -143,68 +144,90 @@ class _Checker:
             self.fail(prefix + key, f"'{prefix}{key}' is required")
             return ""
         if not isinstance(value, str) or not value.strip():
-            self.fail(prefix + key, f"'{prefix}{key}' must be a non-empty text, got {value!r}")
+            self.fail(prefix + key, f"'{prefix}{key}' must be a non-empty text, got {shown(value)}")
             return default or ""
         return value
 
-    def integer(self, data: dict, key: str, default: int, minimum: int, prefix: str = "") -> int:
+    def integer(self, settings: type, data: dict, key: str, prefix: str = "") -> int:
+        default, minimum = defaults_of(settings)[key], rule_of(settings, key)["minimum"]
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self.fail(prefix + key, f"'{prefix}{key}' must be a whole number >= {minimum}, got {value!r}")
+            self.fail(prefix + key, f"'{prefix}{key}' must be a whole number >= {minimum}, got {shown(value)}")
+            return default
+        if value > LARGEST_NUMBER:
+            self.fail(prefix + key, f"'{prefix}{key}' must be at most {LARGEST_NUMBER:,}, got {shown(value)}")
             return default
         return value
 
+    def link(self, data: dict, key: str, default: str | None = None, prefix: str = "") -> str:
+        value = self.text(data, key, default, prefix)
+        if value and not urls.is_reader_link(value):
+            self.fail(prefix + key, f"'{prefix}{key}' must be an http(s) URL like https://example.org/page "
+                                    f"or a path on this site like /signin/, got {shown(value)}")
+            return default or ""
+        return value
+
     def site(self, data: dict) -> SiteConfig:
-        allowed = ("title", "base_url", "language", "theme", "permalink", "paginate", "timezone",
-                   "description", "authors", "sections", "meter")
-        self.unknown(data, allowed)
+        self.unknown(data, keys_of(SiteConfig))
+        defaults = defaults_of(SiteConfig)
         # An optional key left empty (`authors:`) means its default, as if it were not there.
-        data = {key: value for key, value in data.items() if value is not None or key in ("title", "base_url")}
+        data = {key: value for key, value in data.items() if value is not None or key not in defaults}
         title = self.text(data, "title")
         base_url = self.text(data, "base_url")
-        parts = urlsplit(base_url)
-        if base_url and (parts.scheme not in ("http", "https") or not parts.netloc):
-            self.fail("base_url", f"'base_url' must be an absolute http(s) URL like https://example.org/, got {base_url!r}")
-        timezone = self.text(data, "timezone", "UTC")
+        if base_url and not urls.is_reader_link(base_url, absolute=True):
+            self.fail("base_url", "'base_url' must be an absolute http(s) URL like https://example.org/, "
+                                  f"got {shown(base_url)}")
+        timezone = self.text(data, "timezone", defaults["timezone"])
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            self.fail("timezone", f"'timezone' must be an IANA zone like Europe/London, got {timezone!r}")
-            timezone = "UTC"
-        permalink = self.text(data, "permalink", "/{section}/{slug}/")
+            self.fail("timezone", f"'timezone' must be an IANA zone like Europe/London, got {shown(timezone)}")
+            timezone = defaults["timezone"]
+        theme = self.text(data, "theme", defaults["theme"])
+        if not _THEME_NAME.fullmatch(theme):
+            self.fail("theme", f"'theme' must be the name of a theme folder, like default, got {shown(theme)}")
+            theme = defaults["theme"]
+        permalink = self.text(data, "permalink", defaults["permalink"])
         self.check_permalink(permalink)
-        sections = data.get("sections", [])
+        sections = data.get("sections", list(defaults["sections"]))
         if not isinstance(sections, list) or not all(isinstance(s, str) for s in sections):
             self.fail("sections", "'sections' must be a list of section names")
             sections = []
-        description = data.get("description", "")
+        description = data.get("description", defaults["description"])
         if not isinstance(description, str):
             self.fail("description", "'description' must be text")
-            description = ""
+            description = defaults["description"]
         return SiteConfig(
             title=title,
             base_url=base_url.rstrip("/") + "/",
-            language=self.text(data, "language", "en"),
-            theme=self.text(data, "theme", "default"),
+            language=self.text(data, "language", defaults["language"]),
+            theme=theme,
             permalink=permalink,
-            paginate=self.integer(data, "paginate", 10, 1),
+            paginate=self.integer(SiteConfig, data, "paginate"),
             timezone=timezone,
             description=description,
-            authors=self.authors(data.get("authors", {})),
+            authors=self.authors(data.get("authors", defaults["authors"])),
             sections=tuple(sections),
-            meter=self.meter(data.get("meter")),
+            meter=self.meter(data.get("meter", defaults["meter"])),
         )
 
     def check_permalink(self, permalink: str) -> None:
-        names = re.findall(r"{([^}]*)}", permalink)
-        for name in names:
-            if name not in PERMALINK_FIELDS:
-                self.fail("permalink", f"'permalink' has unknown placeholder {{{name}}}; "
+        try:
+            parts = list(Formatter().parse(permalink))
+        except ValueError:  # "/{year/{slug}/": str.format would raise while writing the first article
+            self.fail("permalink", f"'permalink' has a {{ or }} without its pair, got {shown(permalink)}; "
+                                   "placeholders look like {slug}")
+            return
+        names = [name for _, name, _, _ in parts if name is not None]
+        for _, name, spec, conversion in parts:
+            if name is not None and (name not in PERMALINK_FIELDS or spec or conversion):
+                placeholder = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                self.fail("permalink", f"'permalink' has unknown placeholder {{{placeholder}}}; "
                                        f"use {', '.join('{' + f + '}' for f in PERMALINK_FIELDS)}")
         if "slug" not in names:
             self.fail("permalink", "'permalink' must contain {slug} so every article gets its own URL")
         if not permalink.startswith("/") or ".." in permalink.split("/"):
-            self.fail("permalink", f"'permalink' must start with / and stay inside the site, got {permalink!r}")
+            self.fail("permalink", f"'permalink' must start with / and stay inside the site, got {shown(permalink)}")
 
     def authors(self, data: Any) -> dict[str, AuthorInfo]:
         if not isinstance(data, dict):
@@ -217,9 +240,11 @@ class _Checker:
             if not isinstance(info, dict):
                 self.fail(f"authors.{name}", f"'authors.{name}' must be a mapping with 'bio' and 'url'")
                 continue
-            self.unknown(info, ("bio", "url"), prefix)
-            authors[str(name)] = AuthorInfo(bio=self.text(info, "bio", "", prefix) if "bio" in info else "",
-                                            url=self.text(info, "url", "", prefix) if "url" in info else "")
+            self.unknown(info, keys_of(AuthorInfo), prefix)
+            defaults = defaults_of(AuthorInfo)
+            authors[str(name)] = AuthorInfo(
+                bio=self.text(info, "bio", defaults["bio"], prefix) if "bio" in info else defaults["bio"],
+                url=self.link(info, "url", defaults["url"], prefix) if "url" in info else defaults["url"])
         return authors
 
     def meter(self, data: Any) -> MeterConfig | None:
@@ -232,27 +257,28 @@ class _Checker:
             return None
         data = {key: value for key, value in data.items() if value is not None}
         p = "meter."
-        self.unknown(data, ("limit", "window_days", "period", "teaser_paragraphs", "signin_url",
-                            "subscribe_url", "messages"), p)
-        period = data.get("period", "rolling")
-        if period not in ("rolling", "month"):
-            self.fail(p + "period", f"'meter.period' must be 'rolling' or 'month', got {period!r}")
-            period = "rolling"
+        self.unknown(data, keys_of(MeterConfig), p)
+        defaults = defaults_of(MeterConfig)
+        periods = rule_of(MeterConfig, "period")["choices"]
+        period = data.get("period", defaults["period"])
+        if period not in periods:
+            self.fail(p + "period", f"'meter.period' must be {' or '.join(map(repr, periods))}, got {shown(period)}")
+            period = defaults["period"]
         messages = data.get("messages") or {}
         if not isinstance(messages, dict):
             self.fail(p + "messages", "'meter.messages' must map message names to texts")
             messages = {}
         self.unknown(messages, tuple(DEFAULT_MESSAGES), p + "messages.")
-        merged = dict(DEFAULT_MESSAGES)
+        merged = defaults["messages"]
         for key in DEFAULT_MESSAGES:
             if key in messages:
                 merged[key] = self.text(messages, key, DEFAULT_MESSAGES[key], p + "messages.")
         return MeterConfig(
-            limit=self.integer(data, "limit", 5, 0, p),
-            window_days=self.integer(data, "window_days", 30, 1, p),
+            limit=self.integer(MeterConfig, data, "limit", p),
+            window_days=self.integer(MeterConfig, data, "window_days", p),
             period=period,
-            teaser_paragraphs=self.integer(data, "teaser_paragraphs", 2, 0, p),
-            signin_url=self.text(data, "signin_url", "/signin/", p),
-            subscribe_url=self.text(data, "subscribe_url", "/subscribe/", p),
+            teaser_paragraphs=self.integer(MeterConfig, data, "teaser_paragraphs", p),
+            signin_url=self.link(data, "signin_url", defaults["signin_url"], p),
+            subscribe_url=self.link(data, "subscribe_url", defaults["subscribe_url"], p),
             messages=merged,
         )

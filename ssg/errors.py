@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MESSAGE_LIMIT = 500  # characters of a printed message
+
 
 @dataclass(frozen=True, slots=True)
 class SourceError:
@@ -13,7 +15,9 @@ class SourceError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+        # A message may quote the input; a huge value must not flood the terminal or a CI log.
+        message = self.message if len(self.message) <= MESSAGE_LIMIT else self.message[:MESSAGE_LIMIT - 3] + "..."
+        return f"{self.path}:{self.line}: {message}" if self.line else f"{self.path}: {message}"
 
 
 class SsgError(Exception):

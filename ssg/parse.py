@@ -4,23 +4,25 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date as Date, datetime, time
+from datetime import date as Date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from . import urls
-from .config import YamlLoader
-from .errors import SourceError
+
+from .errors import SourceError, SsgError
 from .markup import DocumentContext, MarkdownRenderer, image_size
 from .model import Document, Image
+from .safe_yaml import clip, load_yaml, shown
 from .sources import bundle_of, is_bundle_index
 
 FRONT_MATTER_KEYS = ("title", "date", "author", "authors", "section", "tags", "summary", "image", "slug",
                      "draft", "metered", "updated", "aliases", "layout", "params")
 IMAGE_KEYS = ("src", "alt", "caption", "credit")
+# The build works out times around a date (the news sitemap keeps an article for 48 hours), so a date
+# keeps a week clear of the ends of Python's calendar, in any time zone.
+DATE_RANGE = (datetime(1, 1, 8, tzinfo=timezone.utc), datetime(9999, 12, 24, tzinfo=timezone.utc))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +61,14 @@ def parse_document(relative: str, raw: bytes, settings: ParseSettings,
         return None, [SourceError(label, 1, "missing front matter: start the file with a '---' line, "
                                             "then 'title: ...', then another '---' line")]
     try:
-        meta = yaml.load(front, Loader=YamlLoader) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = 2 + mark.line if mark else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [SourceError(label, line, f"invalid YAML in front matter: {problem}")]
+        loaded = load_yaml(front, label, first_line=2, what="YAML in front matter")
+    except SsgError as exc:
+        return None, exc.errors
+    meta = loaded.data if loaded.data is not None else {}
     if not isinstance(meta, dict):
         return None, [SourceError(label, 2, "front matter must be 'key: value' lines")]
 
-    fields = _FieldReader(meta, label, front)
+    fields = _FieldReader(meta, label, loaded.lines)
     document = fields.document(relative, body, settings, renderer)
     if fields.errors:
         return None, fields.errors
@@ -87,22 +87,21 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
 class _FieldReader:
     """Reads and checks front matter fields, collecting errors with the line of each bad key."""
 
-    def __init__(self, meta: dict, label: str, front: str):
-        self.meta, self.label, self.front = meta, label, front
+    def __init__(self, meta: dict, label: str, lines: dict[str, int]):
+        self.meta, self.label, self.lines = meta, label, lines
         self.errors: list[SourceError] = []
 
     def line_of(self, key: str) -> int:
-        """Line of a top-level key in the file: the front matter starts on line 2."""
-        match = re.search(rf"^['\"]?{re.escape(key)}['\"]?[ \t]*:", self.front, re.M)
-        return self.front.count("\n", 0, match.start()) + 2 if match else 1
+        """Line of a top-level key in the file, or 1 for a key that is missing."""
+        return self.lines.get(key, 1)
 
     def fail(self, key: str, message: str) -> None:
-        self.errors.append(SourceError(self.label, self.line_of(key), message))
+        self.errors.append(SourceError(self.label, self.line_of(key), clip(message)))
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, describe: str = "") -> Any:
         value = self.meta.get(key, default)
         if value is not None and not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            self.fail(key, f"'{key}' must be {describe}, got {value!r}")
+            self.fail(key, f"'{key}' must be {describe}, got {shown(value)}")
             return default
         return value
 
@@ -111,7 +110,7 @@ class _FieldReader:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)  # a title like 1984 is text to the reader
         if not isinstance(value, str):
-            self.fail(key, f"'{key}' must be text, got {value!r}")
+            self.fail(key, f"'{key}' must be text, got {shown(value)}")
             return default
         return value.strip()
 
@@ -122,7 +121,7 @@ class _FieldReader:
         elif isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
-            self.fail(key, f"'{key}' must be a list like [a, b], got {value!r}")
+            self.fail(key, f"'{key}' must be a list like [a, b], got {shown(value)}")
             return ()
         return tuple(str(v).strip() for v in value if str(v).strip())
 
@@ -130,7 +129,7 @@ class _FieldReader:
         """Sections, tags and authors get a page at a URL made from their name, so it needs a letter or digit."""
         for name in names:
             if not urls.slugify(name):
-                self.fail(key, f"'{key}' value {name!r} needs a letter or digit to make its page's URL")
+                self.fail(key, f"'{key}' value {shown(name)} needs a letter or digit to make its page's URL")
 
     def when(self, key: str, tz: ZoneInfo, required: bool) -> datetime | None:
         value = self.meta.get(key)
@@ -140,8 +139,13 @@ class _FieldReader:
                                f"'{key}: 2026-11-20 09:30' (or 'layout: page' for a standalone page)")
             return None
         parsed = parse_date(value, tz)
-        if parsed is None:
-            self.fail(key, f"'{key}' must be a date like 2026-11-20 or 2026-11-20 09:30, got {value!r}")
+        written = value.isoformat() if isinstance(value, Date) else value
+        if parsed is None and not (isinstance(value, Date) or _is_iso_date(value)):
+            self.fail(key, f"'{key}' must be a date like 2026-11-20 or 2026-11-20 09:30, got {shown(written)}")
+        elif parsed is None or not DATE_RANGE[0] <= parsed <= DATE_RANGE[1]:
+            self.fail(key, f"'{key}' must be a date between the years 1 and 9999, with a week to spare once "
+                           f"time zones apply, got {shown(written)}")
+            return None
         return parsed
 
     def document(self, relative: str, body: str, settings: ParseSettings,
@@ -181,7 +185,7 @@ class _FieldReader:
         stem = parts[-2] if is_bundle_index(relative) and len(parts) > 1 else parts[-1].rsplit(".", 1)[0]
         slug = self.text("slug") or urls.slugify(stem)
         if not slug or "/" in slug or "\\" in slug or slug in (".", ".."):
-            self.fail("slug", f"'slug' must be one URL segment with no '/' or '..', got {slug!r}")
+            self.fail("slug", f"'slug' must be one URL segment with no '/' or '..', got {shown(slug)}")
             slug = urls.slugify(stem) or "untitled"
 
         if kind == "article":
@@ -189,12 +193,15 @@ class _FieldReader:
         else:
             path = urls.page_path(slug)
         if not urls.is_safe_path(path):
-            self.fail("slug", f"the URL {path!r} would leave the output folder")
+            self.fail("slug", f"the URL {shown(path)} would leave the output folder")
 
         aliases = self.strings("aliases")
         for alias in aliases:
-            if not alias.startswith("/") or not urls.is_safe_path(urls.normalize_path(alias)):
-                self.fail("aliases", f"alias {alias!r} must be a path inside the site starting with '/', like /2026/11/old-slug/")
+            # is_reader_link refuses "//host" and "/x\tjavascript:", which normalize_path would hide.
+            inside = alias.startswith("/") and urls.is_reader_link(alias) and urls.is_safe_path(urls.normalize_path(alias))
+            if not inside:
+                self.fail("aliases", f"alias {shown(alias)} must be a path inside the site starting with '/', "
+                                     "like /2026/11/old-slug/")
         aliases = tuple(urls.normalize_path(a) for a in aliases)
 
         draft = self.get("draft", bool, False, "true or false")
@@ -210,9 +217,9 @@ class _FieldReader:
         def url_of(target: Path) -> str | None:
             try:
                 inside = target.resolve().relative_to(settings.content_dir.resolve()).as_posix()
-            except ValueError:
-                return None  # outside content/: never copied, so never linked
-            if not target.is_file():
+                if not target.is_file():
+                    return None
+            except (ValueError, OSError):  # outside content/ (never copied, never linked), or a name too long to exist
                 return None
             if bundle and inside.startswith(bundle):
                 return path + inside[len(bundle):]
@@ -266,10 +273,21 @@ class _FieldReader:
         return Image(url=url, width=size[0] if size else None, height=size[1] if size else None, **texts)
 
 
+def _is_iso_date(value: Any) -> bool:
+    try:
+        datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return False
+    return True
+
+
 def parse_date(value: Any, tz: ZoneInfo) -> datetime | None:
     """Dates without an offset are in the site's zone; a bare date is midnight there, never the day before."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+        try:
+            return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+        except OverflowError:  # 9999-12-31T23:59-12:00 is in year 10000 in UTC
+            return None
     if isinstance(value, Date):
         return datetime.combine(value, time(0, 0), tzinfo=tz)
     if isinstance(value, str):

@@ -1,40 +1,70 @@
 """`ssg new` and `ssg init`: write a skeleton article, or a whole new site that builds as it is."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 
 from . import urls
 from .config import SiteConfig
 from .errors import SourceError, SsgError
+from .safe_yaml import shown
+
+MAX_NAME_BYTES = 255  # the longest file or folder name most file systems allow
+# Characters that end a line or that YAML refuses outright: a title or section holding one is a mistake.
+NOT_IN_A_LINE = ("Cc", "Cs", "Zl", "Zp")
 
 
 def new_article(site_dir: Path, config: SiteConfig, title: str, section: str, now: datetime) -> Path:
     """Write content/<section>/<slug>.md dated now in the site's time zone; never overwrite."""
-    slug = urls.slugify(title) or "untitled"
-    path = site_dir / "content" / urls.slugify(section) / f"{slug}.md"
-    if path.exists():
-        raise SsgError(SourceError(str(path), 0, "already exists; choose another title"))
+    content = site_dir / "content"
+    path = content / _name_from(content, "section", section) / f"{_name_from(content, 'title', title, '.md')}.md"
     local = now.astimezone(config.tzinfo)
     author = next(iter(config.authors), "")  # the first newsroom author; the writer changes it
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        "---\n"
-        f"title: {_quote(title)}\n"
-        f"date: {local:%Y-%m-%d %H:%M}\n"
-        f"section: {_quote(section)}\n"
-        f"author: {_quote(author) if author else ''}\n"
-        "tags: []\n"
-        "summary: \"\"\n"
-        "draft: true\n"
-        "---\n\n"
-        "Write the first paragraph here.\n",
-        encoding="utf-8")
+    text = ("---\n"
+            f"title: {_quote(title)}\n"
+            f"date: {local:%Y-%m-%d %H:%M}\n"
+            f"section: {_quote(section)}\n"
+            f"author: {_quote(author) if author else ''}\n"
+            "tags: []\n"
+            "summary: \"\"\n"
+            "draft: true\n"
+            "---\n\n"
+            "Write the first paragraph here.\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "x", encoding="utf-8") as file:  # "x": never overwrite, even a file made just now
+            file.write(text)
+    except FileExistsError:
+        raise SsgError(SourceError(str(path), 0, "already exists; choose another title")) from None
+    except OSError as exc:
+        raise SsgError(SourceError(str(path), 0, f"cannot write the article: {exc.strerror}")) from None
     return path
 
 
+def _name_from(content: Path, what: str, text: str, suffix: str = "") -> str:
+    """The file or folder name a title or section makes, or an error saying why it makes none."""
+    if any(unicodedata.category(c) in NOT_IN_A_LINE for c in text):
+        raise SsgError(SourceError(str(content), 0, f"the {what} must be one line of text, got {shown(text)}"))
+    name = urls.slugify(text)
+    if not name:
+        raise SsgError(SourceError(str(content), 0, f"the {what} {shown(text)} needs a letter or digit "
+                                                    "to make a file name"))
+    if len((name + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        raise SsgError(SourceError(str(content), 0, f"the {what} is too long to make a file name "
+                                                    f"({MAX_NAME_BYTES} bytes at most): shorten it"))
+    return name
+
+
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML double-quoted scalar that reads back as `text`, whatever characters it holds."""
+    def escape(c: str) -> str:
+        if c in '\\"':
+            return "\\" + c
+        if unicodedata.category(c) in NOT_IN_A_LINE or c in "\ufeff\ufffe\uffff":  # YAML would refuse or fold it
+            return f"\\u{ord(c):04x}"
+        return c
+    return '"' + "".join(map(escape, text)) + '"'
 
 
 SITE_YAML = """\
@@ -89,12 +119,20 @@ PAGES = {
 def init_site(target: Path, now: datetime) -> None:
     if (target / "site.yaml").exists():
         raise SsgError(SourceError(str(target / "site.yaml"), 0, "a site already exists here"))
-    (target / "content" / "news").mkdir(parents=True, exist_ok=True)
-    (target / "content" / "pages").mkdir(parents=True, exist_ok=True)
-    (target / "site.yaml").write_text(SITE_YAML.format(title=target.resolve().name.replace("-", " ").title()
-                                                       or "My Publication"), encoding="utf-8")
-    (target / "content" / "news" / "welcome.md").write_text(
-        FIRST_ARTICLE.format(date=f"{now:%Y-%m-%d %H:%M}"), encoding="utf-8")
-    for name, text in PAGES.items():
-        (target / "content" / "pages" / name).write_text(text, encoding="utf-8")
-    (target / ".gitignore").write_text("_site/\n.ssg-cache/\n", encoding="utf-8")
+    files = {"site.yaml": SITE_YAML.format(title=_quote(_title_from(target))),
+             "content/news/welcome.md": FIRST_ARTICLE.format(date=f"{now:%Y-%m-%d %H:%M}"),
+             **{f"content/pages/{name}": text for name, text in PAGES.items()},
+             ".gitignore": "_site/\n.ssg-cache/\n"}
+    try:
+        for name, text in files.items():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SsgError(SourceError(str(target), 0, f"cannot write the new site here: {exc.strerror}")) from None
+
+
+def _title_from(target: Path) -> str:
+    """"evening-post" -> "Evening Post"; a name the file system holds as undecodable bytes keeps what it can."""
+    name = target.resolve().name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    name = "".join(c if c.isprintable() else " " for c in name.replace("-", " "))
+    return " ".join(name.split()).title() or "My Publication"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import posixpath
 from datetime import datetime
 from urllib.parse import quote, urlsplit
@@ -87,3 +88,22 @@ def url_path(output_file: str) -> str:
     if output_file == "index.html" or output_file.endswith("/index.html"):
         return "/" + output_file[: -len("index.html")]
     return "/" + output_file
+
+
+# Characters no link a reader may follow contains: controls, whitespace (" javascript:") and backslashes.
+_LINK_TRAPS = re.compile(r"[\x00-\x20\x7f-\x9f\\]|\s")
+
+
+def is_reader_link(url: str, absolute: bool = False) -> bool:
+    """A link a reader may follow: an http(s) URL with a host, or (unless `absolute`) a path on this
+    site like /signin/. Never javascript:, data: or //host, which would take the reader elsewhere."""
+    if _LINK_TRAPS.search(url):
+        return False
+    if not absolute and url.startswith("/") and not url.startswith("//"):
+        return True
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:  # "http://[::1/": an unclosed IPv6 address
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

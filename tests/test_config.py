@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ssg.config import DEFAULT_MESSAGES, load_config
+from ssg.config import DEFAULT_MESSAGES, MeterConfig, SiteConfig, load_config
 from ssg.errors import SsgError
 
 MINIMAL = "title: Gazette\nbase_url: https://news.example.org/\n"
@@ -234,3 +234,30 @@ def test_base_url_override_replaces_the_file_value(tmp_path):
     config = load(tmp_path, MINIMAL, base_url="https://staging.example.org/preview")
     assert config.base_url == "https://staging.example.org/preview/"
     assert config.base_path == "/preview"
+
+
+def test_defaults_are_the_dataclass_defaults(tmp_path):
+    # Each default is written once, on its field: what a minimal site.yaml gets is what the classes say.
+    config = load(tmp_path, MINIMAL + "meter: true\n")
+    assert config == SiteConfig(title="Gazette", base_url="https://news.example.org/", meter=MeterConfig())
+
+
+def test_every_field_is_a_setting(tmp_path):
+    config = load(tmp_path, MINIMAL + "".join(f"{name}:\n" for name in SiteConfig.__dataclass_fields__
+                                              if name not in ("title", "base_url")))
+    assert config == SiteConfig(title="Gazette", base_url="https://news.example.org/")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("theme: ../themes\n", "site.yaml:3: 'theme' must be the name of a theme folder, like default, got '../themes'"),
+    # Only load_config here, never a build: a theme named "/" must not send anything walking the root folder.
+    ("theme: /\n", "site.yaml:3: 'theme' must be the name of a theme folder, like default, got '/'"),
+    ("permalink: /{slug}/{\n", "site.yaml:3: 'permalink' has a { or } without its pair, got '/{slug}/{'; "
+                               "placeholders look like {slug}"),
+    ("paginate: 1000001\n", "site.yaml:3: 'paginate' must be at most 1,000,000, got 1000001"),
+    ("meter:\n  signin_url: javascript:alert(1)\n",
+     "site.yaml:4: 'meter.signin_url' must be an http(s) URL like https://example.org/page or a path on this site "
+     "like /signin/, got 'javascript:alert(1)'"),
+])
+def test_hardened_settings(tmp_path, text, expected):
+    assert config_errors(tmp_path, MINIMAL + text) == [expected]

@@ -1,7 +1,7 @@
 """Front matter: fields read into a Document, and every mistake reported as `content/FILE:LINE: message`."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -180,9 +180,16 @@ def test_parse_date(value, expected):
     assert parse_date(value, ZoneInfo("Europe/London")).isoformat() == expected
 
 
-@pytest.mark.parametrize("value", ["4 May", "2026-02-30", 20261120, None, ["2026-11-20"]])
+@pytest.mark.parametrize("value", ["4 May", "2026-02-30", 20261120, None, ["2026-11-20"],
+                                   "9999-12-31T23:59:59-12:00",  # year 10000 once in the site's zone
+                                   datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))])
 def test_parse_date_rejects_what_is_not_a_date(value):
     assert parse_date(value, ZoneInfo("UTC")) is None
+
+
+def test_front_matter_lines_are_found_however_keys_are_written(tmp_path):
+    document, errors = parse_one(tmp_path, {"news/a.md": "---\n{title: A,\n 'date': soon}\n---\nx\n"}, "news/a.md")
+    assert errors == ["content/news/a.md:3: 'date' must be a date like 2026-11-20 or 2026-11-20 09:30, got 'soon'"]
 
 
 def test_split_front_matter_reports_where_the_body_starts():
