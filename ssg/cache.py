@@ -1,47 +1,114 @@
-"""The persistent build cache (.ssg-cache/): parsed documents, their HTML, and what each output was made from."""
+"""The persistent build cache (.ssg-cache/): parsed documents, their HTML, and what each output was made from.
+
+A cache is only a cache. Whatever is wrong with it (a damaged or foreign file, a row that does not read
+back, a folder that cannot be written) raises CacheUnusable, and build() starts a new one. Nothing read
+from it can run code: entries are JSON (cache_format), never pickles."""
 from __future__ import annotations
 
-import dataclasses
+import contextlib
+import functools
 import json
-import pickle
+import re
 import sqlite3
 import tempfile
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
-from .freshness import RACY_SECONDS, BuildRecord
-from .model import Document, Image
+from .cache_format import (CachedDocument, entry_from_json, entry_to_json, record_from_json, record_to_json,
+                           references_from_json)
+from .errors import SourceError, SsgError
+from .freshness import BuildRecord
+from .model import Document
 
-SCHEMA = 3
+SCHEMA = 4
+DATABASE = "cache.sqlite"  # in the cache folder
+LOCK_TIMEOUT = 30.0  # seconds to wait for another build's write to the cache before giving up
+# An output file name that would reach outside the output folder: a stored name is deleted when a build no
+# longer makes that file, so a planted "../../x" must never get that far.
+_ESCAPING_NAME = re.compile(r"(?:^|/)\.\.(?:/|$)|^/|\\|\x00", re.MULTILINE)
 
 
-@dataclass(frozen=True, slots=True)
-class CachedDocument:
-    mtime_ns: int
-    size: int
-    folder_digest: str        # digest of the sizes and times of the files beside the document
-    digest: str
-    stored_at: float
-    document: Document       # with body "" (bodies are read on demand: they are most of the memory)
+class CacheError(SsgError):
+    """The cache cannot serve this build. Its arguments are plain text, so it comes back from a worker process."""
 
-    def still_valid(self, mtime_ns: int, size: int, folder_digest: str) -> bool:
-        return (mtime_ns, size, folder_digest) == (self.mtime_ns, self.size, self.folder_digest) \
-            and mtime_ns / 1e9 < self.stored_at - RACY_SECONDS
+    explanation = "{reason}"
+
+    def __init__(self, path: str, reason: str):
+        self.path, self.reason = path, reason
+        super().__init__(SourceError(path, 0, self.explanation.format(reason=reason)))
+
+    def __reduce__(self):
+        return type(self), (self.path, self.reason)
+
+
+class CacheUnusable(CacheError):
+    """Damaged, foreign or not writable: build() warns, discards it and builds again, starting a new one."""
+
+    explanation = "the build cache could not be used ({reason}); `ssg clean` removes it"
+
+
+class CacheInUse(CacheError):
+    """Another running build holds the cache: an error, never a reason to delete what that build is using."""
+
+    explanation = "the build cache is in use by another build ({reason}); build again once it has finished"
+
+
+def cache_error(folder: Path, exc: sqlite3.Error | OSError) -> CacheError:
+    """SQLite's or the file system's complaint about the cache, as the cache's own error."""
+    if isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorcode", 0) & 0xFF in (5, 6):
+        return CacheInUse(str(folder), f"still locked after {LOCK_TIMEOUT:g} s")  # SQLITE_BUSY, SQLITE_LOCKED
+    if isinstance(exc, OSError):
+        return CacheUnusable(str(folder), f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+    return CacheUnusable(str(folder), str(exc))
+
+
+def _guarded(method):
+    """Run a method of BuildCache with SQLite's and the file system's errors turned into CacheError."""
+    @functools.wraps(method)
+    def guarded(self: BuildCache, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.ProgrammingError:
+            raise  # a mistake in this module (a closed connection, a wrong statement), not in the file
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise cache_error(self.folder, exc) from exc
+    return guarded
 
 
 class BuildCache:
-    """A small SQLite file. A cache for another fingerprint (settings, versions) is emptied on open."""
+    """A small SQLite file. A cache for another fingerprint (settings, versions) is emptied on open.
+    Every stored entry has its body row: bodies are written before the entries that name them, and deleted
+    in the same transaction as those entries."""
 
-    def __init__(self, path: Path | None, fingerprint: str):
+    def __init__(self, folder: Path | None, fingerprint: str):
         self._temporary = None
-        if path is None:  # --no-cache: same machinery, thrown away at the end
+        if folder is None:  # --no-cache: same machinery, thrown away at the end
             self._temporary = tempfile.TemporaryDirectory(prefix="ssg-cache-")
-            path = Path(self._temporary.name)
-        path.mkdir(parents=True, exist_ok=True)
-        self.path = path / "cache.sqlite"
-        self.db = sqlite3.connect(self.path, timeout=30)
+            folder = Path(self._temporary.name)
+        self.folder = folder
+        self.path = folder / DATABASE
+        self.db: sqlite3.Connection | None = None
+        self._documents: dict[str, CachedDocument] | None = None
+        self._unsaved: dict[str, list | None] = {}  # entries changed (as JSON) or dropped (None) since they were read
+        self._change_rows = 0            # rows in entry_changes
+        try:
+            self._open(fingerprint)
+        except CacheError:
+            self.close()
+            raise
+
+    @_guarded
+    def _open(self, fingerprint: str) -> None:
+        if self.folder.exists() and not self.folder.is_dir():
+            raise CacheUnusable(str(self.folder), "it is a file, not a folder")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / ".gitignore").write_text("*\n", encoding="utf-8")
+        if _truncated(self.path):
+            raise CacheUnusable(str(self.folder), "its database file is shorter than its header says")
+        # By its path, never a URI made from it: a folder named "a#b?c" is a name, not a query.
+        self.db = sqlite3.connect(self.path.absolute(), timeout=LOCK_TIMEOUT)
         self.db.executescript("""
+            PRAGMA trusted_schema=OFF;
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
@@ -59,37 +126,59 @@ class BuildCache:
             CREATE TABLE IF NOT EXISTS outputs (folder TEXT, name TEXT, key TEXT, hash TEXT,
                                                 PRIMARY KEY (folder, name));
         """)
-        (path / ".gitignore").write_text("*\n", encoding="utf-8")
-        self._stored_entries: dict[str, tuple] | None = None  # read on first use: a no-change build never needs them
-        self._documents: dict[str, CachedDocument] | None = None
-        self._unsaved: set[str] = set()  # entries changed or dropped since they were read
+        # Write nothing, and roll it back: a cache that cannot be written (a read-only file) or that another
+        # build holds is found now, before this build has written any output.
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("UPDATE meta SET value=value WHERE key='fingerprint'")
+        self.db.rollback()
         row = self.db.execute("SELECT value FROM meta WHERE key='template_references'").fetchone()
-        self.template_references: dict[str, list[str | None]] = json.loads(row[0]) if row else {}
+        with self._reading("what templates refer to"):
+            self.template_references: dict[str, list[str | None]] = references_from_json(row[0]) if row else {}
         self._saved_references = len(self.template_references)
-        self._change_rows = 0            # rows in entry_changes
 
-    @property
-    def _entries(self) -> dict[str, tuple]:
-        """All entries: one blob, rewritten now and then, plus the rows of those changed since (a NULL row is
-        a dropped entry). A one-article build then writes one small row, not 10,000 entries."""
-        if self._stored_entries is None:
-            row = self.db.execute("SELECT value FROM meta WHERE key='entries'").fetchone()
-            entries = pickle.loads(row[0]) if row else {}
-            changes = self.db.execute("SELECT relative, entry FROM entry_changes").fetchall()
-            for relative, entry in changes:
-                if entry is None:
-                    entries.pop(relative, None)
-                else:
-                    entries[relative] = pickle.loads(entry)
-            self._stored_entries, self._change_rows = entries, len(changes)
-        return self._stored_entries
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """A stored value that does not read back as this code writes it makes the whole cache unusable."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            raise CacheUnusable(str(self.folder), f"{what} does not read back: {exc}") from None
 
+    @_guarded
     def documents(self) -> dict[str, CachedDocument]:
-        """The stored entries by path. Kept once read: the preview server asks again on every build."""
+        """The stored entries by path: one blob, rewritten now and then, plus rows for those changed since (a
+        NULL row is a dropped entry), so a one-article build writes one small row, not 10,000 entries. Read
+        on first use (a no-change build never needs them) and kept: the preview asks on every build."""
         if self._documents is None:
-            self._documents = {relative: _unpack(values) for relative, values in self._entries.items()}
+            row = self.db.execute("SELECT value FROM meta WHERE key='entries'").fetchone()
+            changes = self.db.execute("SELECT relative, entry FROM entry_changes").fetchall()
+            with self._reading("the stored entries"):
+                entries = json.loads(row[0]) if row else {}
+                if type(entries) is not dict:
+                    raise ValueError("not a mapping")
+                for relative, entry in changes:
+                    if type(relative) is not str:
+                        raise ValueError("a changed entry without its path")
+                    if entry is None:
+                        entries.pop(relative, None)
+                    else:
+                        entries[relative] = json.loads(entry)
+            # The JSON is let go once read: kept, its lists would be walked by every garbage collection.
+            documents = {}
+            relative = ""
+            try:
+                for relative, packed in entries.items():
+                    documents[relative] = entry_from_json(packed)
+            except ValueError as exc:
+                raise CacheUnusable(str(self.folder), f"the entry of content/{relative} does not read back: {exc}")
+            del entries
+            with_bodies = {relative for relative, in self.db.execute("SELECT relative FROM documents")}
+            if missing := documents.keys() - with_bodies:
+                raise CacheUnusable(str(self.folder), f"content/{min(missing)} has an entry but no stored body")
+            self._documents, self._change_rows = documents, len(changes)
         return self._documents
 
+    @_guarded
     def store_documents(self, entries: list[tuple[str, CachedDocument, str | None]]) -> None:
         """Save (relative, entry, body) triples; a body of None keeps the stored one (only the stat moved).
         Bodies are written at once (rendering reads them back); entries are written by save_entries()."""
@@ -98,44 +187,43 @@ class BuildCache:
                                 [(relative, body) for relative, _, body in entries if body is not None])
         documents = self.documents()
         for relative, entry, _ in entries:
-            self._entries[relative] = _pack(entry)
             documents[relative] = entry
-            self._unsaved.add(relative)
+            self._unsaved[relative] = entry_to_json(entry)  # now: a value JSON cannot hold fails this build
 
     def forget_documents(self, keep: set[str]) -> None:
-        """Drop documents whose files no longer exist."""
-        stale = [relative for relative in self._entries if relative not in keep]
-        if not stale:
-            return
-        with self.db:
-            self.db.executemany("DELETE FROM documents WHERE relative=?", [(r,) for r in stale])
+        """Drop documents whose files no longer exist (their bodies go when the entries are saved)."""
         documents = self.documents()
-        for relative in stale:
-            del self._entries[relative]
-            documents.pop(relative, None)
-        self._unsaved.update(stale)
+        for relative in [relative for relative in documents if relative not in keep]:
+            del documents[relative]
+            self._unsaved[relative] = None
 
+    @_guarded
     def save_entries(self) -> None:
-        """Write the entries that changed: as rows while they are few, else all in one new blob.
-        A build that stops before this leaves entries older than the bodies: harmless, as an entry is only
-        trusted while its file's stat matches it."""
+        """Write the entries that changed: as rows while they are few, else all in one new blob; delete the
+        bodies of the dropped ones in the same transaction. A build that stops before this leaves entries
+        older than the bodies: harmless, as an entry is only trusted while its file's stat matches it."""
         if not self._unsaved:
             return
-        entries = self._entries
-        rows = self._change_rows + len(self._unsaved)
+        documents, unsaved = self.documents(), self._unsaved
         with self.db:
-            if rows > max(256, len(entries) // 20):
+            self.db.executemany("DELETE FROM documents WHERE relative=?",
+                                [(relative,) for relative, packed in unsaved.items() if packed is None])
+            if self._change_rows + len(unsaved) > max(256, len(documents) // 20):
+                entries = {relative: unsaved.get(relative) or entry_to_json(entry)
+                           for relative, entry in documents.items()}
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
-                                (pickle.dumps(entries, pickle.HIGHEST_PROTOCOL),))
+                                (json.dumps(entries, separators=(",", ":")),))
                 self.db.execute("DELETE FROM entry_changes")
                 self._change_rows = 0
             else:
                 self.db.executemany("INSERT OR REPLACE INTO entry_changes VALUES (?, ?)", [
-                    (relative, pickle.dumps(entries[relative], pickle.HIGHEST_PROTOCOL) if relative in entries else None)
-                    for relative in sorted(self._unsaved)])
+                    (relative, None if unsaved[relative] is None
+                     else json.dumps(unsaved[relative], separators=(",", ":")))
+                    for relative in sorted(unsaved)])
                 self._change_rows = self.db.execute("SELECT COUNT(*) FROM entry_changes").fetchone()[0]
         self._unsaved.clear()
 
+    @_guarded
     def save_template_references(self) -> None:
         """Keep what templates refer to (theme.template_references), if a build learned anything new."""
         if len(self.template_references) != self._saved_references:
@@ -144,26 +232,30 @@ class BuildCache:
                                 (json.dumps(self.template_references),))
             self._saved_references = len(self.template_references)
 
+    @_guarded
     def build_record(self) -> BuildRecord | None:
         """What the last build saw (see freshness)."""
         row = self.db.execute("SELECT value FROM meta WHERE key='build_record'").fetchone()
         if row is None:
             return None
-        values = json.loads(row[0])
-        return BuildRecord(values["stat"], values["content"], datetime.fromisoformat(values["valid_until"]),
-                           values["pages"], values["files"], values["documents"])
+        with self._reading("the build record"):
+            return record_from_json(row[0])
 
+    @_guarded
     def store_build_record(self, record: BuildRecord) -> None:
-        value = json.dumps({"stat": record.stat, "content": record.content,
-                            "valid_until": record.valid_until.isoformat(), "pages": record.pages,
-                            "files": record.files, "documents": record.documents})
         with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('build_record', ?)", (value,))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('build_record', ?)", (record_to_json(record),))
 
+    @_guarded
     def outputs(self, folder: Path) -> dict[str, tuple[str, str]]:
         rows = self.db.execute("SELECT name, key, hash FROM outputs WHERE folder=?", (str(folder.resolve()),))
-        return {name: (key, digest) for name, key, digest in rows}
+        outputs = {name: (key, digest) for name, key, digest in rows}
+        with self._reading("the list of output files"):
+            if _ESCAPING_NAME.search("\n".join(outputs)):
+                raise ValueError("a file outside the output folder")
+        return outputs
 
+    @_guarded
     def store_outputs(self, folder: Path, outputs: dict[str, tuple[str, str]],
                       previous: dict[str, tuple[str, str]]) -> None:
         """Record what each output file was made from; only rows that differ are written."""
@@ -176,32 +268,33 @@ class BuildCache:
                                  if previous.get(name) != (key, digest)])
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None and self._temporary is None:
+            # Copy the write-ahead log into the database file, so that the file alone is the cache (a reader
+            # left open, like a BodyStore, would otherwise keep it all in the log). Skipped, not waited for,
+            # while another build reads it.
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("PRAGMA busy_timeout=0")
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
         if self._temporary is not None:
             self._temporary.cleanup()
+            self._temporary = None
 
 
-# Entries are stored as plain tuples: unpickling 10,000 frozen dataclasses field by field costs
-# more than the rest of a no-change build.
-_DOCUMENT_FIELDS = [f.name for f in dataclasses.fields(Document)]
-_IMAGE_INDEX = _DOCUMENT_FIELDS.index("image")
-
-
-def _pack(entry: CachedDocument) -> tuple:
-    document = entry.document
-    values = [getattr(document, name) for name in _DOCUMENT_FIELDS]
-    image = document.image
-    values[_IMAGE_INDEX] = dataclasses.astuple(image) if image else None
-    return entry.mtime_ns, entry.size, entry.folder_digest, entry.digest, entry.stored_at, values
-
-
-def _unpack(packed: tuple) -> CachedDocument:
-    mtime_ns, size, folder_digest, digest, stored_at, values = packed
-    values = list(values)
-    image = values[_IMAGE_INDEX]
-    if image is not None:
-        values[_IMAGE_INDEX] = Image(*image)
-    return CachedDocument(mtime_ns, size, folder_digest, digest, stored_at, Document(*values))
+def _truncated(path: Path) -> bool:
+    """SQLite notices a missing page only when it reads it, perhaps deep in rendering; the size a database's
+    header states is checked now (unless a write-ahead log holds pages not yet copied into the file)."""
+    wal = path.with_name(path.name + "-wal")
+    if not path.is_file() or wal.exists() and wal.stat().st_size:
+        return False
+    with path.open("rb") as file:
+        header = file.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0") or header[24:28] != header[92:96]:
+        return False  # not a database (SQLite says so), or a header whose stated size is not kept up to date
+    page_size = int.from_bytes(header[16:18], "big")
+    return path.stat().st_size < int.from_bytes(header[28:32], "big") * (65536 if page_size == 1 else page_size)
 
 
 class BodyStore:
@@ -212,12 +305,19 @@ class BodyStore:
         self._db: sqlite3.Connection | None = None
 
     def body_of(self, document: Document) -> str:
-        relative = document.relative
-        if self._db is None:
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-        row = self._db.execute("SELECT body FROM documents WHERE relative=?", (relative,)).fetchone()
-        if row is None:
-            raise KeyError(relative)
+        try:
+            if self._db is None:
+                # Read-only needs a URI; the path in it is quoted, so "#" or "?" in a folder's name stays a name.
+                self._db = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode=ro", uri=True,
+                                           timeout=LOCK_TIMEOUT)
+            row = self._db.execute("SELECT body FROM documents WHERE relative=?", (document.relative,)).fetchone()
+        except sqlite3.ProgrammingError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise cache_error(self.path.parent, exc) from None
+        if row is None or type(row[0]) is not str:
+            raise CacheUnusable(str(self.path.parent), f"the stored body of {document.source} is "
+                                                       f"{'missing' if row is None else 'not text'}")
         return row[0]
 
     def forget_connection(self) -> None:

@@ -68,7 +68,8 @@ def _check(loaded) -> list[SourceError]:
             where = sources.get(page_path, name)
             kind = "image" if re.search(r"\.(png|jpe?g|gif|webp|svg|avif)$", target, re.I) else "page"
             line = _line_of(link, loaded.content_dir.parent / where) if where != name else 0
-            errors.append(SourceError(where, line, f"links to missing {kind} {link}"))
+            shown = link.split("#", 1)[0].split("?", 1)[0] or link  # the wall adds ?next=: not part of the page
+            errors.append(SourceError(where, line, f"links to missing {kind} {shown}"))
     return sorted(set(errors), key=lambda e: (e.path, e.line, e.message))
 
 

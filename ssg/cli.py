@@ -57,6 +57,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--changed-urls", type=Path, metavar="FILE",
                    help="write the absolute URLs whose content changed or vanished, one per line (for a CDN purge)")
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    p.add_argument("--force", action="store_true",
+                   help="build into a non-empty folder ssg did not write (its files are kept, never removed)")
     p.set_defaults(run=run_build)
 
     p = commands.add_parser("serve", help="preview the site locally, rebuilding and reloading on save")
@@ -79,6 +81,23 @@ def make_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("check", help="validate content and internal links without writing output")
     _site_options(p)
     p.set_defaults(run=run_check)
+
+    p = commands.add_parser("keys", help="sign-in keys: `ssg keys new` makes a key pair")
+    keys = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    p = keys.add_parser("new", help="make a P-256 key pair: public half into the site, private half to a file")
+    p.add_argument("--private-key", type=Path, required=True, metavar="FILE",
+                   help="where to write the private key (PEM, mode 0600); keep it out of the site and of git")
+    p.add_argument("--site", type=Path, default=Path("."))
+    p.add_argument("--kid", help="the key's id (default: today's date and a random suffix)")
+    p.set_defaults(run=run_keys_new)
+
+    p = commands.add_parser("token", help="print a sign-in token and the account URL that carries it")
+    p.add_argument("--private-key", type=Path, required=True, metavar="FILE")
+    p.add_argument("--tier", required=True, help="registered or subscriber")
+    p.add_argument("--sub", required=True, help="the reader's opaque id")
+    p.add_argument("--days", type=float, default=14, help="how long the token lives (default 14)")
+    p.add_argument("--site", type=Path, default=Path("."))
+    p.set_defaults(run=run_token)
 
     p = commands.add_parser("clean", help="remove the output folder and the build cache")
     p.add_argument("--site", type=Path, default=Path("."))
@@ -105,13 +124,16 @@ def _site_options(p: argparse.ArgumentParser) -> None:
 
 def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(site_dir=args.site, out_dir=args.out, drafts=args.drafts, future=args.future,
-                           base_url=args.base_url, use_cache=not args.no_cache, jobs=args.jobs)
+                           base_url=args.base_url, use_cache=not args.no_cache, jobs=args.jobs,
+                           force=args.force)
     report = build(options, progress=Progress() if sys.stderr.isatty() else None, heap=Heap(owned=True))
     print(report.summary())
     if args.changed_urls:
         args.changed_urls.write_text("".join(url + "\n" for url in report.changed_urls()), encoding="utf-8")
     if report.meter_script_gzip is not None:
         print(f"meter script: {report.meter_script_gzip} bytes gzipped")
+    if report.account_script_gzip is not None:
+        print(f"account page verifier: {report.account_script_gzip} bytes gzipped")
     return 0
 
 
@@ -162,11 +184,34 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_keys_new(args: argparse.Namespace) -> int:
+    from .keys import new_keys
+
+    for line in new_keys(args.site, args.private_key, args.kid, datetime.now(timezone.utc)):
+        print(line)
+    return 0
+
+
+def run_token(args: argparse.Namespace) -> int:
+    from .keys import new_token
+
+    token, url = new_token(args.site, args.private_key, args.tier, args.sub, args.days, datetime.now(timezone.utc))
+    print(token)
+    print(url)
+    return 0
+
+
 def run_clean(args: argparse.Namespace) -> int:
-    for folder in (args.out or args.site / OUTPUT_DIR, args.site / CACHE_DIR):
-        if folder.is_dir():
-            shutil.rmtree(folder)
-            print(f"removed {folder}")
+    """Remove what builds of the site wrote into the output folder (never anything else), then the cache."""
+    from .output import clean_output
+
+    done = clean_output(args.site, args.out or args.site / OUTPUT_DIR)  # refuses before removing anything
+    if done:
+        print(done)
+    cache = args.site / CACHE_DIR
+    if cache.is_dir() and not cache.is_symlink():
+        shutil.rmtree(cache)
+        print(f"removed {cache}")
     return 0
 
 

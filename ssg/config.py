@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import zoneinfo
 from dataclasses import MISSING, dataclass, field, fields
@@ -11,7 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import urls
+from .access import PublicKey, load_keys
 from .errors import SourceError, SsgError
+from .folders import unsafe_entry
 from .safe_yaml import clip, load_yaml, shown
 
 CONFIG_NAME = "site.yaml"
@@ -22,6 +25,7 @@ LARGEST_NUMBER = 1_000_000
 # Browsers drop tabs and newlines inside URLs and read a backslash as a slash, so " javascript:",
 # "java\tscript:" and "/\evil.example" are not what they look like: such characters are refused.
 _THEME_NAME = re.compile(r"[^\W][\w.-]*")
+_HOST = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*", re.I)
 
 DEFAULT_MESSAGES = {
     "remaining_other": "You have {n} articles remaining.",
@@ -29,7 +33,11 @@ DEFAULT_MESSAGES = {
     "last": "This is your last free article.",
     "paywall": "Sign in here to read more.",
     "subscribe": "Subscribe",
+    "register": "Register to keep reading.",
+    "subscribers": "This article is for subscribers.",
+    "expired": "Your sign-in has expired. Sign in again to keep reading.",
 }
+ACCESS_LEVELS = ("metered", "free", "registered", "subscribers")  # front matter `access:`
 
 
 # Each setting is declared once, here: its name is a key of site.yaml, its default is the value when the
@@ -50,6 +58,30 @@ class MeterConfig:
     signin_url: str = "/signin/"
     subscribe_url: str = "/subscribe/"
     messages: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_MESSAGES))
+    registered_limit: int | None = field(default=None, metadata={"minimum": 0})  # None: `limit`
+    register_url: str | None = None                                              # None: `signin_url`
+    sections: dict[str, Allowance] = field(default_factory=dict)                 # by section name
+    exempt_referrers: tuple[str, ...] = ()
+    consent: str | None = field(default=None, metadata={"choices": ("required",)})
+
+    def allowance(self, section: str) -> Allowance:
+        """What an article of `section` counts against: its section's own allowance, or the site's."""
+        return self.sections.get(section) or Allowance(self.limit, self.registered_limit
+                                                       if self.registered_limit is not None else self.limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    limit: int = field(default=5, metadata={"minimum": 0})
+    registered_limit: int | None = field(default=None, metadata={"minimum": 0})
+    pool: str | None = None  # the storage name of a section's own allowance; None for the site's
+
+
+@dataclass(frozen=True, slots=True)
+class AccessConfig:
+    issuer: str
+    keys: str                            # the JWKS file, relative to the site folder
+    public_keys: tuple[PublicKey, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +97,7 @@ class SiteConfig:
     authors: dict[str, AuthorInfo] = field(default_factory=dict)
     sections: tuple[str, ...] = ()
     meter: MeterConfig | None = None
+    access: AccessConfig | None = None
 
     @property
     def base_path(self) -> str:
@@ -112,7 +145,7 @@ def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
         raise SsgError(SourceError(str(path), 1, "site.yaml must be a mapping of settings"))
     if base_url is not None:
         data["base_url"] = base_url
-    checker = _Checker(str(path), document.lines)
+    checker = _Checker(str(path), document.lines, site_dir)
     config = checker.site(data)
     if checker.errors:
         raise SsgError(checker.errors)
@@ -122,9 +155,10 @@ def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
 class _Checker:
     """Validates one settings mapping, collecting every error instead of stopping at the first."""
 
-    def __init__(self, path: str, lines: dict[str, int]):
+    def __init__(self, path: str, lines: dict[str, int], site_dir: Path):
         self.path = path
         self.lines = lines
+        self.site_dir = site_dir
         self.errors: list[SourceError] = []
 
     def fail(self, key: str, message: str) -> None:
@@ -209,6 +243,7 @@ class _Checker:
             authors=self.authors(data.get("authors", defaults["authors"])),
             sections=tuple(sections),
             meter=self.meter(data.get("meter", defaults["meter"])),
+            access=self.access(data.get("access")),
         )
 
     def check_permalink(self, permalink: str) -> None:
@@ -281,4 +316,73 @@ class _Checker:
             signin_url=self.link(data, "signin_url", defaults["signin_url"], p),
             subscribe_url=self.link(data, "subscribe_url", defaults["subscribe_url"], p),
             messages=merged,
+            registered_limit=self.optional_integer(MeterConfig, data, "registered_limit", p),
+            register_url=self.link(data, "register_url", None, p) if "register_url" in data else None,
+            sections=self.allowances(data.get("sections", {})),
+            exempt_referrers=self.hosts(data.get("exempt_referrers", [])),
+            consent=self.choice(MeterConfig, data, "consent", p),
         )
+
+    def optional_integer(self, settings: type, data: dict, key: str, prefix: str = "") -> int | None:
+        return self.integer(settings, data, key, prefix) if data.get(key) is not None else None
+
+    def choice(self, settings: type, data: dict, key: str, prefix: str = "") -> Any:
+        choices, value = rule_of(settings, key)["choices"], data.get(key, defaults_of(settings)[key])
+        if value is not None and value not in choices:
+            self.fail(prefix + key, f"'{prefix}{key}' must be {' or '.join(map(repr, choices))}, got {shown(value)}")
+            return defaults_of(settings)[key]
+        return value
+
+    def allowances(self, data: Any) -> dict[str, Allowance]:
+        """meter.sections: {Opinion: {limit: 1}}: reads in Opinion spend this allowance only."""
+        if not isinstance(data, dict):
+            self.fail("meter.sections", "'meter.sections' must map section names to {limit: N}")
+            return {}
+        allowances = {}
+        for name, rules in data.items():
+            prefix = f"meter.sections.{name}."
+            if not isinstance(rules, dict) or "limit" not in rules:
+                self.fail(f"meter.sections.{name}", f"'meter.sections.{name}' must be a mapping like {{limit: 1}}")
+                continue
+            self.unknown(rules, ("limit", "registered_limit"), prefix)
+            limit = self.integer(Allowance, rules, "limit", prefix)
+            registered = self.optional_integer(Allowance, rules, "registered_limit", prefix)
+            allowances[str(name)] = Allowance(limit, limit if registered is None else registered,
+                                              pool=urls.slugify(str(name)))
+        return allowances
+
+    def hosts(self, data: Any) -> tuple[str, ...]:
+        """meter.exempt_referrers: host names like news.example.com (their subdomains are exempt too)."""
+        if not isinstance(data, list) or not all(isinstance(h, str) and _HOST.fullmatch(h) for h in data):
+            self.fail("meter.exempt_referrers", "'meter.exempt_referrers' must be a list of host names like "
+                                                f"news.example.com, got {shown(data)}")
+            return ()
+        return tuple(host.lower() for host in data)
+
+    def access(self, data: Any) -> AccessConfig | None:
+        """access: {issuer, keys}: tokens signed by the keys in the JWKS file `keys` are accepted."""
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            self.fail("access", "'access' must be a mapping with 'issuer' and 'keys'")
+            return None
+        self.unknown(data, ("issuer", "keys"), "access.")
+        issuer = self.text(data, "issuer", None, "access.")
+        keys = self.text(data, "keys", None, "access.")
+        if not issuer or not keys:
+            return None
+        if keys.startswith("/") or ".." in keys.replace("\\", "/").split("/"):
+            self.fail("access.keys", f"'access.keys' must be a file in the site folder, got {shown(keys)}")
+            return None
+        path = self.site_dir / keys
+        why = unsafe_entry(str(path), os.path.realpath(self.site_dir)) if os.path.lexists(path) else None
+        if why:
+            self.fail("access.keys", f"'access.keys' {keys} {why}")
+            return None
+        try:
+            public_keys = load_keys(path, keys)
+        except SsgError as exc:
+            for error in exc.errors:
+                self.fail("access.keys", f"'access.keys' {error.path}: {error.message}")
+            return None
+        return AccessConfig(issuer, keys, public_keys)

@@ -67,7 +67,7 @@ def read_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, jobs: int 
     sources, stats = inputs.sources, inputs.content_stats
     beside = folder_digests(sources, stats)
     settings = parse_settings(site_dir, inputs.config, inputs.theme, sources)
-    settings_digest = settings.fingerprint()
+    settings_digest = settings.digest()
     documents: dict[str, Document] = {}
     tasks = []
     for relative in sources.documents:
@@ -114,7 +114,8 @@ def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: So
         timezone=config.timezone,
         permalink=config.permalink,
         teaser_paragraphs=config.meter.teaser_paragraphs if config.meter else None,
-        layouts=theme.layouts(), documents=frozenset(sources.documents), assets=frozenset(sources.assets))
+        layouts=theme.layouts(), documents=frozenset(sources.documents), assets=frozenset(sources.assets),
+        signed_in=config.access is not None and config.meter is not None)
 
 
 def parse_one(state: ParseState, task: ParseTask) -> ParseResult:

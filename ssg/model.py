@@ -37,7 +37,7 @@ class Document:
     path: str                   # URL path inside the site: /news/vote/
     aliases: tuple[str, ...]
     draft: bool
-    metered: bool               # what the front matter asks; the site's meter setting has the last word
+    access: str                 # metered, free, registered or subscribers; the site's meter has the last word
     body: str                   # rendered HTML
     toc: str
     params: dict[str, Any]

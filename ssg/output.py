@@ -1,21 +1,26 @@
-"""The write stage: render the pages whose digest changed, copy changed files, stage them, then commit.
+"""The output folder: whose it is, checked before a build or `ssg clean` touches it; and the write stage:
+render the pages whose digest changed, copy changed files, stage them, then commit.
 
 Only files whose bytes changed are written, all at once at the end, never outside the output folder."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISLNK, S_ISREG
 from typing import Iterator
 
 from .errors import SourceError, SsgError
 from .folders import CACHE_DIR, CONTENT_DIR, THEMES_DIR
 from .freshness import page_digest
+from .meter import minified
 from .pages import Page, document_page
 from .render import render_template
 from .session import Outputs
-from .staging import Staging, same_bytes
+from .staging import MANIFEST, Staging, prune_empty, recover_output, safe_name, same_bytes
 from .theme import template_digest
 from .workers import ProgressCallback, run_tasks
 
@@ -56,18 +61,127 @@ class RenderState:
     out_dir: Path
 
 
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """What the output folder's .ssg-manifest.json says: the only files a build or `ssg clean` removes.
+    Hidden files (a deploy worktree's .git, .nojekyll) never are."""
+
+    site: str                   # which site wrote the folder: site_marker() of its site folder
+    files: frozenset[str]       # the files builds of that site wrote there
+
+
+def site_marker(site_dir: Path) -> str:
+    """Names the site without telling its path to whoever the output is published to."""
+    return hashlib.sha1(str(site_dir.resolve()).encode()).hexdigest()[:16]
+
+
+def read_manifest(out_dir: Path) -> Manifest | None:
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        return Manifest(str(data["site"]), frozenset(name for name in data["files"] if safe_name(name)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def manifest_bytes(site: str, files: set[str]) -> bytes:
+    return json.dumps({"generator": "ssg", "site": site, "files": sorted(files)}, indent=0).encode() + b"\n"
+
+
+def owned_files(out_dir: Path, site: str) -> frozenset[str]:
+    """The files builds of this site wrote into out_dir: the ones a build may remove."""
+    manifest = read_manifest(out_dir)
+    return manifest.files if manifest is not None and manifest.site == site else frozenset()
+
+
+def removable(out_dir: Path, name: str) -> bool:
+    """A file (or link) that is there, not hidden, and inside the output folder, links followed."""
+    out, path = out_dir.resolve(), out_dir.resolve() / name
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return (not any(part.startswith(".") for part in name.split("/"))
+            and (S_ISREG(mode) or S_ISLNK(mode))
+            and Path(os.path.realpath(path.parent)).is_relative_to(out))
+
+
 def check_output_folder(site_dir: Path, out_dir: Path) -> None:
-    """The output folder is replaced file by file, so it must never hold the site's own sources."""
+    """Builds write into the output folder and `ssg clean` empties it, so it must never be the site, its
+    sources, a folder holding the site, the home folder (or one holding it) or the root of the file system."""
     site, out = site_dir.resolve(), out_dir.resolve()
     if out == site or site.is_relative_to(out) or out.is_relative_to(site / CONTENT_DIR) \
             or out.is_relative_to(site / THEMES_DIR) or out.is_relative_to(site / CACHE_DIR):
         raise SsgError(SourceError(str(out_dir), 0, "the output folder must not contain or sit inside the "
                                                     "site's sources; use a folder like _site"))
+    if out == Path(out.anchor) or any(home.is_relative_to(out) for home in _homes()):
+        raise SsgError(SourceError(str(out_dir), 0, "the output folder must not be the home folder, a folder "
+                                                    "holding it or the root folder; use a folder like _site"))
 
 
-def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, jobs: int | None,
+def _homes() -> set[Path]:
+    """The home folder as $HOME says and as the user database says: a wrong $HOME must not hide the real one."""
+    homes = set()
+    with contextlib.suppress(RuntimeError, KeyError, OSError):
+        homes.add(Path.home().resolve())
+    with contextlib.suppress(ImportError, KeyError, OSError):
+        import pwd
+
+        homes.add(Path(pwd.getpwuid(os.getuid()).pw_dir).resolve())
+    return homes
+
+
+def check_output_owner(site_dir: Path, out_dir: Path, force: bool) -> None:
+    """Refuse to build into a folder that holds files and was not written by builds of this site (its
+    manifest says so), unless forced; even then, a build removes only the files builds of the site wrote."""
+    if os.path.lexists(out_dir) and not out_dir.is_dir():
+        raise SsgError(SourceError(str(out_dir), 0, "is not a folder; give --out a folder"))
+    whose = None if force else _not_this_sites(site_dir, out_dir)
+    if whose:
+        raise SsgError(SourceError(str(out_dir), 0, f"{whose}; use --force to build into it anyway"))
+
+
+def clean_output(site_dir: Path, out_dir: Path) -> str | None:
+    """`ssg clean`: remove the files builds of this site wrote into out_dir, and the folder if nothing else is
+    left in it; refuse a folder this site did not write. Say what was done, if anything."""
+    check_output_folder(site_dir, out_dir)
+    recover_output(out_dir)  # a build killed in its commit: its manifest is the one that holds
+    whose = _not_this_sites(site_dir, out_dir)
+    if whose:
+        raise SsgError(SourceError(str(out_dir), 0, f"{whose}; ssg clean removes only what ssg wrote"))
+    manifest = read_manifest(out_dir)
+    if manifest is None or manifest.site != site_marker(site_dir):
+        return None  # no folder, an empty one, or hidden files only: nothing this site wrote
+    out = out_dir.resolve()
+    names = sorted(name for name in manifest.files if removable(out, name))
+    for name in names:
+        (out / name).unlink()
+        prune_empty(out, (out / name).parent)
+    (out / MANIFEST).unlink(missing_ok=True)
+    if not out_dir.is_symlink() and not any(out_dir.iterdir()):
+        out_dir.rmdir()
+        return f"removed {out_dir}"
+    return f"removed {len(names)} files from {out_dir}; kept the files ssg did not write"
+
+
+def _not_this_sites(site_dir: Path, out_dir: Path) -> str | None:
+    """Why out_dir is not this site's to write or clean, or None: it is missing, empty, holds hidden files
+    only (a new deploy worktree's .git) or its manifest names this site."""
+    if not os.path.lexists(out_dir):
+        return None
+    if not out_dir.is_dir():
+        return "is not a folder"
+    manifest = read_manifest(out_dir)
+    if manifest is not None and manifest.site == site_marker(site_dir):
+        return None
+    if not any(not name.startswith(".") for name in os.listdir(out_dir)):
+        return None
+    return "was written by ssg for another site" if manifest else "is not empty and was not written by ssg"
+
+
+def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, site_dir: Path, jobs: int | None,
                  trust_output: bool, progress: ProgressCallback | None = None) -> Written:
-    """Render pages whose digest changed, copy files that changed, then swap them into the output.
+    """Render pages whose digest changed, copy files that changed, then swap them into the output and remove
+    the files earlier builds of this site wrote that it no longer makes.
 
     `previous` says what each output file was made from by the last build. With trust_output, files named
     there are not looked for: only this process writes the output folder."""
@@ -97,6 +211,7 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, jo
                 progress("rendered", done, len(tasks))
             outputs[result.output] = (result.digest or "", result.hash)
             staging.record(result.output, result.written)
+        theme_files = set(loaded.theme.fingerprinted.values())
         for name, source in copied_files(loaded):
             stat = source.stat()
             digest = f"file|{source}|{stat.st_size}|{stat.st_mtime_ns}"
@@ -106,15 +221,19 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, jo
                 outputs[name] = old
             else:
                 data = source.read_bytes()
+                if name in theme_files:
+                    data = minified(name, data)
                 staging.add(name, data)
                 outputs[name] = (digest, hashlib.sha1(data).hexdigest())
-        removed = staging.commit(previous=set(previous) if previous else None)
+        site = site_marker(site_dir)
+        removed = sorted(name for name in owned_files(out_dir, site) - staging.produced if removable(out_dir, name))
+        staging.commit(removed, manifest_bytes(site, staging.produced))
     finally:
         staging.discard()
     return Written(outputs, staging.written, staging.unchanged, removed, rendered=len(tasks))
 
 
-def write_edited_pages(loaded, previous: Outputs, out_dir: Path) -> tuple[list[str], Outputs]:
+def write_edited_pages(loaded, previous: Outputs, out_dir: Path, site_dir: Path) -> tuple[list[str], Outputs]:
     """Render the pages of the documents this build parsed and swap them into the output now, ahead of
     the rest of the build; return the files written and `previous` updated, so write_output() keeps them."""
     outputs = dict(previous)
@@ -128,7 +247,8 @@ def write_edited_pages(loaded, previous: Outputs, out_dir: Path) -> tuple[list[s
             data = render_template(page, loaded.env, loaded.bodies.body_of)
             staging.add(page.output, data)
             outputs[page.output] = (digest_of(loaded, page, templates) or "", hashlib.sha1(data).hexdigest())
-        staging.commit(previous=set())  # nothing is removed here: that is the whole build's decision
+        site = site_marker(site_dir)  # nothing is removed here: that is the whole build's decision
+        staging.commit([], manifest_bytes(site, staging.produced | owned_files(out_dir, site)))
     finally:
         staging.discard()
     return staging.written, outputs
@@ -156,7 +276,8 @@ def render_one(state: RenderState, task: RenderTask) -> RenderResult:
 
 
 def copied_files(loaded) -> Iterator[tuple[str, Path]]:
-    """Files copied as they are: content images and attachments, and the theme's fingerprinted assets."""
+    """Files copied as they are: content images and attachments, and the theme's fingerprinted assets
+    (its JavaScript without comments and indentation, see meter.minified)."""
     for name, target in loaded.site.assets:
         yield target.lstrip("/"), loaded.content_dir / name
     for name, fingerprinted in loaded.theme.fingerprinted.items():

@@ -118,11 +118,23 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
     yield from sitemaps(site, config)
     yield Page("404.html", "404.html", partial(dict, page=page_head(config, "/404.html", "Page not found", "404", noindex=True)),
                shows="404")
+    yield from account_pages(config)
     for document in (*site.articles, *site.pages):
         for alias in document.aliases:
             yield Page(urls.output_file(alias), "redirect.html",
                        partial(dict, page=page_head(config, document.path, document.title, "redirect", noindex=True),
                                target=document), shows=f"redirect|{alias}|{document.digest}", owner=document)
+
+
+def account_pages(config: SiteConfig) -> Iterator[Page]:
+    """Where the sign-in service sends readers with their token, and where they sign out (only when
+    readers can sign in: site.yaml has `access:` and a meter)."""
+    if config.access is None or config.meter is None:
+        return
+    for path, title, signout in ((meter.ACCOUNT_PATH, "Your account", False), (meter.SIGNOUT_PATH, "Signing out", True)):
+        yield Page(urls.output_file(path), "account.html",
+                   partial(dict, page=page_head(config, path, title, "account", noindex=True),
+                           access_settings=meter.account_settings(config, signout)), shows=f"account|{signout}")
 
 
 def document_page(document: Document, site: Site, config: SiteConfig) -> Page:
@@ -160,6 +172,7 @@ def article_context(article: Document, related: tuple[Document, ...], site: Site
         "authors": [site.authors[name] for name in article.authors],
         "jsonld": article_jsonld(article, config, page["canonical"], page["image"], metered),
         "meter_settings": meter.script_settings(article, config) if metered else None,
+        "wall_links": meter.wall_links(article, config) if metered else None,
     }
 
 

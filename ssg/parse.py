@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo
 from . import urls
 
 from .errors import SourceError, SsgError
+from .config import ACCESS_LEVELS
 from .markup import DocumentContext, MarkdownRenderer, image_size
 from .model import Document, Image
 from .safe_yaml import clip, load_yaml, shown
 from .sources import bundle_of, is_bundle_index
 
 FRONT_MATTER_KEYS = ("title", "date", "author", "authors", "section", "tags", "summary", "image", "slug",
-                     "draft", "metered", "updated", "aliases", "layout", "params")
+                     "draft", "metered", "access", "updated", "aliases", "layout", "params")
 IMAGE_KEYS = ("src", "alt", "caption", "credit")
 # The build works out times around a date (the news sitemap keeps an article for 48 hours), so a date
 # keeps a week clear of the ends of Python's calendar, in any time zone.
@@ -38,9 +39,11 @@ class ParseSettings:
     documents: frozenset[str]       # every Markdown file, to know which folders are page bundles
     assets: frozenset[str]          # every other file under content/, as discover_sources found them
     base_path: str = ""             # base_url's path ("" or "/project"): links in bodies live under it
+    signed_in: bool = False         # readers can sign in (site.yaml has `access:` and a meter)
 
-    def fingerprint(self) -> str:
-        return f"{self.timezone}|{self.permalink}|{self.teaser_paragraphs}|{sorted(self.layouts)}|{self.base_path}"
+    def digest(self) -> str:
+        return (f"{self.timezone}|{self.permalink}|{self.teaser_paragraphs}|{sorted(self.layouts)}|{self.base_path}"
+                f"|{self.signed_in}")
 
 
 class _Invalid(Exception):
@@ -205,7 +208,7 @@ class _FieldReader:
         aliases = tuple(urls.normalize_path(a) for a in aliases)
 
         draft = self.get("draft", bool, False, "true or false")
-        metered = self.get("metered", bool, kind == "article", "true or false") and kind == "article"
+        access = self.access(kind, settings.signed_in)
         params = self.get("params", dict, {}, "a mapping of custom fields")
         tags = self.strings("tags")
         self.check_named("tags", tags)
@@ -232,7 +235,7 @@ class _FieldReader:
             return None
         rendered = renderer.render(body, DocumentContext(
             folder=folder, url_of=lambda target: settings.base_path + url if (url := url_of(target)) else None,
-            teaser_paragraphs=settings.teaser_paragraphs if metered else None))
+            teaser_paragraphs=settings.teaser_paragraphs if access != "free" else None))
         assets = ()
         if bundle:
             assets = tuple((name, path + name[len(bundle):]) for name in sorted(settings.assets)
@@ -240,10 +243,27 @@ class _FieldReader:
         return Document(
             source=self.label, relative=relative, kind=kind, layout=layout, title=title, date=when, updated=updated,
             authors=authors, section=section, section_slug=section_slug, tags=tags, summary=summary,
-            image=image, slug=slug, path=path, aliases=aliases, draft=draft, metered=metered,
+            image=image, slug=slug, path=path, aliases=aliases, draft=draft, access=access,
             body=rendered.html, toc=rendered.toc, params=params, assets=assets, digest="",
             source_line=self.line_of("slug") if "slug" in meta else self.line_of("title"),
         )
+
+    def access(self, kind: str, signed_in: bool) -> str:
+        """Who may read it in full: `access:`, or the older `metered: false` (free). Pages are always free."""
+        if "access" in self.meta and "metered" in self.meta:
+            self.fail("metered", "use 'access' alone ('metered: false' is the older spelling of 'access: free')")
+        if "metered" in self.meta:
+            return "metered" if self.get("metered", bool, True, "true or false") and kind == "article" else "free"
+        level = self.get("access", str, "metered" if kind == "article" else "free", "a word")
+        if level not in ACCESS_LEVELS:
+            self.fail("access", f"'access' must be {', '.join(ACCESS_LEVELS)}, got {shown(level)}")
+            return "free"
+        if kind != "article" and level != "free":
+            self.fail("access", "pages are always free; only articles take 'access'")
+        elif level in ("registered", "subscribers") and not signed_in:
+            self.fail("access", f"'access: {level}' needs readers who can sign in: add 'access:' (issuer and keys) "
+                                "and a 'meter:' to site.yaml")
+        return level if kind == "article" else "free"
 
     def image(self, folder: Path, url_of) -> Image | None:
         value = self.meta.get("image")

@@ -1,13 +1,16 @@
 """build(): the whole generator, from site.yaml and content/ to a finished output folder.
 
 The stages, in order (ARCHITECTURE.md has one line per module):
-  read inputs -> stop if the stat digest says nothing changed -> read documents (cached or parsed) ->
-  stop if the content digest says nothing changed -> load the site (assemble, plan the pages, find
-  collisions, prepare templates) -> (preview) write the edited pages first -> render and write -> remember.
-Nothing in the output folder changes until every page has rendered.
+  check the output folder -> put back an output a killed build left half committed -> read inputs ->
+  (session open) refuse a folder ssg did not write -> stop if the stat digest says nothing changed ->
+  read documents (cached or parsed) -> stop if the content digest says nothing changed -> load the site
+  (assemble, plan the pages, find collisions, prepare templates) -> (preview) write the edited pages first ->
+  render and write -> remember.
+Nothing in the output folder changes until every page has rendered; then all of it changes, or none.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from dataclasses import dataclass, field
@@ -17,8 +20,9 @@ from pathlib import Path
 import jinja2
 
 from . import urls
+from .access import PublicKey
 from .assemble import assemble_site
-from .cache import BodyStore
+from .cache import BodyStore, CacheUnusable
 from .config import SiteConfig
 from .documents import Documents, read_documents
 from .errors import BuildFailed
@@ -26,13 +30,14 @@ from .folders import OUTPUT_DIR
 from .freshness import (BuildRecord, content_digest, site_digest, stat_digest, stats_settled, still_right,
                         templates_digest, valid_until)
 from .heap import Heap
-from .meter import script_size
+from .meter import ACCOUNT_SCRIPT, script_size
 from .model import Site
-from .output import check_output_folder, write_edited_pages, write_output
+from .output import check_output_folder, check_output_owner, write_edited_pages, write_output
 from .pages import Page, find_collisions, site_nav, site_pages
 from .render import configure
-from .session import Session, opened_session
+from .session import Session, discard_cache, opened_session
 from .sources import Inputs, read_inputs
+from .staging import recover_output
 from .theme import Theme, make_environment
 from .workers import ProgressCallback
 
@@ -49,6 +54,8 @@ class BuildOptions:
     now: datetime | None = None          # "now" for future articles and the news sitemap; tests pin it
     use_cache: bool = True               # False: a clean build that neither reads nor writes .ssg-cache/
     jobs: int | None = None              # worker processes; default: one per core
+    force: bool = False                  # build into a non-empty folder ssg did not write (its files are kept)
+    preview_key: PublicKey | None = None  # the preview's own sign-in key, accepted beside the site's
 
     @property
     def output(self) -> Path:
@@ -71,8 +78,10 @@ class BuildReport:
     cache_hits: int = 0                                 # documents taken from the cache
     seconds: float = 0.0
     meter_script_gzip: int | None = None                # bytes of JavaScript on a metered page, gzipped
+    account_script_gzip: int | None = None              # bytes of the account page's token verifier, gzipped
     base_url: str = "/"
     stopped_at: str | None = None                       # "stat" or "content": the output was still right
+    warnings: list[str] = field(default_factory=list)   # said once to the user; the build still succeeded
 
     def summary(self) -> str:
         return (f"{self.pages} pages, {len(self.written)} files written, {self.unchanged} unchanged, "
@@ -104,14 +113,42 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None, sessi
           heap: Heap = Heap()) -> BuildReport:
     """Turn the content folder into a static site; raise BuildFailed (and change nothing) on any error.
 
+    A cache is only a cache: one that cannot be used (damaged, foreign, not writable) is reported once in
+    the report's warnings, discarded, and the build runs again from scratch, which starts a new one (or,
+    where none can be written, goes without). A cache in use by another build is an error, CacheInUse."""
+    try:
+        return build_stages(options, progress, session, heap)
+    except CacheUnusable as unusable:
+        if not options.use_cache:
+            raise  # the temporary cache of --no-cache: nothing to discard
+        warning = (f"ssg: the build cache at {unusable.path} could not be used ({unusable.reason}); "
+                   "building without it")
+    if discard_cache(options.site_dir, session):
+        try:
+            report = build_stages(options, progress, session, heap)
+            report.warnings.append(warning + " and starting a new one")
+            return report
+        except CacheUnusable:
+            discard_cache(options.site_dir, session)  # a new one cannot be written either (a full disk)
+    report = build_stages(dataclasses.replace(options, use_cache=False), progress, session, heap)
+    report.warnings.append(warning)
+    return report
+
+
+def build_stages(options: BuildOptions, progress: ProgressCallback | None = None, session: Session | None = None,
+                 heap: Heap = Heap()) -> BuildReport:
+    """The stages of a build, in order (the module's docstring lists them).
+
     With a session (the preview), the cache's entries are written by session.save(), so a caller waiting
     for the pages does not wait for that. Only a caller that owns its process passes Heap(owned=True)."""
     started = time.perf_counter()
     now = options.now or datetime.now(timezone.utc)
     check_output_folder(options.site_dir, options.output)
-    inputs = read_inputs(options.site_dir, options.base_url)
+    recover_output(options.output)
+    inputs = read_inputs(options.site_dir, options.base_url, options.preview_key)
     try:
         with opened_session(options.site_dir, options.use_cache, session) as current:
+            check_output_owner(options.site_dir, options.output, options.force)
             history = current.history
             record = history.build_record()
             in_place = functools.partial(history.in_place, options.output)
@@ -136,10 +173,10 @@ def build(options: BuildOptions, progress: ProgressCallback | None = None, sessi
             report = BuildReport()
             previous = history.outputs(options.output)
             if current.on_edited is not None and loaded.parsed and previous:
-                report.edited, previous = write_edited_pages(loaded, previous, options.output)
+                report.edited, previous = write_edited_pages(loaded, previous, options.output, options.site_dir)
                 current.on_edited(report.edited)
             pages = loaded.pages
-            written = write_output(loaded, pages, previous, options.output, options.jobs,
+            written = write_output(loaded, pages, previous, options.output, options.site_dir, options.jobs,
                                    history.trusts_output, progress)
             history.remember(options.output, written.outputs, previous, BuildRecord(
                 settled, content, valid_until(documents.documents, loaded.site, options.future),
@@ -160,6 +197,8 @@ def stopped(record: BuildRecord, stage: str, inputs: Inputs, started: float) -> 
 
 def finished(report: BuildReport, inputs: Inputs, started: float) -> BuildReport:
     report.meter_script_gzip = script_size(inputs.theme) if inputs.config.meter else None
+    if inputs.config.meter and inputs.config.access:
+        report.account_script_gzip = script_size(inputs.theme, ACCOUNT_SCRIPT)
     report.base_url = inputs.config.base_url
     report.seconds = time.perf_counter() - started
     return report

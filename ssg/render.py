@@ -39,6 +39,8 @@ def configure(env: Environment, config: SiteConfig, theme: Theme, nav: SiteNav,
 def feed_content(document: Document, body: str, config: SiteConfig) -> str:
     """The HTML a feed reader gets: lead image and the public part of the body (never a metered article's rest)."""
     html = meter.public_html(body, document, config.meter)
+    if meter.is_for_members(document, config.meter) and document.summary:
+        html = f"<p>{escape(document.summary)}</p>"
     if document.image:
         src = document.image.url
         if src.startswith("/"):

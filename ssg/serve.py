@@ -30,9 +30,11 @@ import tempfile
 import threading
 import time
 import webbrowser
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .builder import BuildProcess
+from .access import PreviewReader
 from .config import load_config
 from .errors import SourceError, SsgError
 from .folders import CONFIG_FILE
@@ -58,10 +60,13 @@ def serve(site_dir: Path, host: str = "127.0.0.1", port: int = 8000, drafts: boo
     try:
         with contextlib.ExitStack() as cleanup:
             cleanup.callback(shutil.rmtree, temp, ignore_errors=True)
-            options = BuildOptions(site_dir=site_dir, out_dir=temp / "site", drafts=drafts, future=future)
+            reader = preview_reader(site_dir)
+            options = BuildOptions(site_dir=site_dir, out_dir=temp / "site", drafts=drafts, future=future,
+                                   preview_key=reader.public if reader else None)
             builder = BuildProcess(options)  # first: it must be forked before any thread starts
             cleanup.callback(builder.stop)
-            preview, queue = Preview(options.output), ChangeQueue()
+            readers = (lambda: reader.tokens(datetime.now(timezone.utc))) if reader else None
+            preview, queue = Preview(options.output, readers), ChangeQueue()
             server = PreviewServer(host, port, preview)
             cleanup.callback(server.server_close)
             watcher = SiteWatcher(site_dir, queue, ignore=temp)
@@ -91,6 +96,17 @@ def serve(site_dir: Path, host: str = "127.0.0.1", port: int = 8000, drafts: boo
         signal.signal(signal.SIGTERM, previous[1])
     print("stopped", flush=True)
     return 0
+
+
+def preview_reader(site_dir: Path) -> PreviewReader | None:
+    """The preview's own signer for ?meter=subscriber / registered, when readers of the site can sign in."""
+    try:
+        config = load_config(site_dir)
+    except SsgError:
+        return None  # the first build reports the error
+    if config.access is None or config.meter is None:
+        return None
+    return PreviewReader.new(config.access.issuer, config.base_url)
 
 
 def _interrupt(stop: threading.Event, signum: int, frame) -> None:

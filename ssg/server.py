@@ -17,7 +17,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 from urllib.parse import parse_qs, quote, unquote
 
 from .errors import SourceError, SsgError
@@ -39,8 +39,9 @@ CONTENT_TYPES = {
 class Preview:
     """What the request threads share with the build loop: the served folder, the last errors, what changed when."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, readers: Callable[[], dict[str, str]] | None = None):
         self.root = root
+        self.readers = readers  # the preview's sign-in tokens by tier, for ?meter=subscriber (None: no access:)
         self.server_id = secrets.token_hex(6)
         self.generation = 0
         self.errors: tuple[str, ...] = ()
@@ -166,7 +167,8 @@ def content_type(name: str) -> str:
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def inject(page: bytes, url: str, generation: int, errors: tuple[str, ...], server_id: str) -> bytes:
+def inject(page: bytes, url: str, generation: int, errors: tuple[str, ...], server_id: str,
+           readers: dict[str, str] | None = None) -> bytes:
     """Add the reload script, and the error overlay if the last build failed, before </body>."""
     tags = ""
     if errors:
@@ -175,7 +177,8 @@ def inject(page: bytes, url: str, generation: int, errors: tuple[str, ...], serv
                  f'<div id="ssg-build-errors" role="alert"><p><strong>Build failed</strong>: showing the last good '
                  f'site until the next build succeeds.</p><ul>{items}</ul></div>')
     tags += (f'<script src="{PREFIX}reload.js" data-page="{html.escape(url)}" data-generation="{generation}" '
-             f'data-errors="{errors_digest(errors)}" data-server="{server_id}"></script>')
+             f'data-errors="{errors_digest(errors)}" data-server="{server_id}"'
+             + (f' data-readers="{html.escape(json.dumps(readers))}"' if readers else "") + '></script>')
     at = page.lower().rfind(b"</body>")
     at = len(page) if at < 0 else at
     return page[:at] + tags.encode() + page[at:]
@@ -270,7 +273,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             status, file, body = 500, Path("failed.html"), b"<!doctype html><title>Build failed</title><body></body>"
         kind = content_type(file.name)
         if kind.startswith("text/html"):
-            body = inject(body, url, generation, errors, preview.server_id)
+            body = inject(body, url, generation, errors, preview.server_id,
+                          preview.readers() if preview.readers else None)
         self.send(status, kind, body, head)
 
     def answer_preview(self, name: str, query: str, head: bool) -> None:

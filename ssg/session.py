@@ -6,13 +6,14 @@ it owns its output folder, so that history is kept in memory and the folder is n
 from __future__ import annotations
 
 import contextlib
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 import jinja2
 
-from .cache import BuildCache
+from .cache import DATABASE, BuildCache, CacheError
 from .folders import CACHE_DIR
 from .freshness import BuildRecord, generator_digest
 from .markup import MarkdownRenderer
@@ -96,11 +97,21 @@ class Session:
     def save(self) -> None:
         """Write what the builds learned to the site's cache; call it when idle, and before close()."""
         if self.cache is not None:
-            self.cache.save_entries()
-            self.cache.save_template_references()
+            try:
+                self.cache.save_entries()
+                self.cache.save_template_references()
+            except CacheError:
+                # The builds are done and their output is right; only the cache fell behind (a full disk,
+                # a lock held too long). The next build opens it again and, if it still cannot be used,
+                # says so and starts a new one.
+                self.forget_cache()
 
     def close(self) -> None:
         self.save()
+        self.forget_cache()
+
+    def forget_cache(self) -> None:
+        """Close the cache without writing to it."""
         if self.cache is not None:
             self.cache.close()
             self.cache = None
@@ -108,6 +119,29 @@ class Session:
 
 def open_cache(site_dir: Path, use_cache: bool) -> BuildCache:
     return BuildCache(site_dir / CACHE_DIR if use_cache else None, fingerprint=generator_digest())
+
+
+def discard_cache(site_dir: Path, session: Session | None) -> bool:
+    """Close and delete a site's cache that could not be used; True when it is gone and a new one may start.
+    A cache folder that is a link stays a link (it may point into a CI cache): only the files in it go."""
+    if session is not None:
+        session.forget_cache()
+    folder = site_dir / CACHE_DIR
+    try:
+        if not folder.is_dir():
+            _remove(folder)  # a file, or a link to nothing, where the folder should be
+        for suffix in ("", "-wal", "-shm", "-journal"):  # the database, and what SQLite keeps beside it
+            _remove(folder / (DATABASE + suffix))
+    except OSError:
+        return False  # a read-only folder: this build goes without a cache
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 @contextlib.contextmanager
@@ -123,5 +157,8 @@ def opened_session(site_dir: Path, use_cache: bool, session: Session | None) -> 
     own = Session(cache=cache, history=StoredHistory(cache))
     try:
         yield own
+    except CacheError:
+        own.forget_cache()  # nothing more is written to a cache that failed
+        raise
     finally:
         own.close()

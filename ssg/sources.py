@@ -3,11 +3,13 @@
 This is the one module that looks at content/ (listing and stats); documents.py reads their bytes."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .access import PublicKey
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, SourceError
 from .folders import CONFIG_FILE, CONTENT_DIR, THEMES_DIR, unsafe_entry
@@ -114,16 +116,22 @@ class Inputs:
     content_stats: dict[str, tuple[int, int]]  # the same (size, mtime_ns) by path under content/
 
 
-def read_inputs(site_dir: Path, base_url: str | None) -> Inputs:
-    """Read site.yaml and the theme, list content/ and stat every input file once."""
+def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | None = None) -> Inputs:
+    """Read site.yaml and the theme, list content/ and stat every input file once. The preview's own key
+    joins the site's sign-in keys in the preview's builds."""
     site_root = os.path.realpath(site_dir)
     refuse_unsafe([site_dir / CONFIG_FILE, site_dir / CONTENT_DIR], site_dir, site_root)
     config = load_config(site_dir, base_url)
+    if preview_key is not None and config.access is not None:
+        config = dataclasses.replace(config, access=dataclasses.replace(
+            config.access, public_keys=(*config.access.public_keys, preview_key)))
     theme = load_theme(site_dir, config.theme)
     refuse_unsafe(theme_files(site_dir, config.theme), site_dir, site_root)
     content_dir = site_dir / CONTENT_DIR
     sources, content_stats = discover_sources(content_dir, site_root) if content_dir.is_dir() else (Sources((), ()), {})
     others = [str(site_dir / CONFIG_FILE)]
+    if config.access is not None:
+        others.append(str(site_dir / config.access.keys))
     for folder in theme.folders:
         others += sorted(str(f) for f in folder.rglob("*") if f.is_file())
     stats = [(name, size, mtime) for name, (size, mtime) in content_stats.items()]

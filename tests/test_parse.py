@@ -54,7 +54,7 @@ def test_article_fields_and_defaults(tmp_path):
     assert (document.section, document.section_slug) == ("World News", "world-news")  # first folder
     assert document.slug == "vote-count"                                              # file name, slugified
     assert document.path == "/world-news/vote-count/"
-    assert document.metered is True and document.draft is False
+    assert document.access == "metered" and document.draft is False
     assert document.body == "<p>Body.</p>"
     assert document.source == "content/world-news/Vote Count.md"
 
@@ -83,7 +83,7 @@ def test_files_under_pages_are_pages_without_a_date(tmp_path):
     assert errors == []
     assert document.kind == "page" and document.layout == "page"
     assert document.path == "/about/"
-    assert document.metered is False  # pages are never metered
+    assert document.access == "free"  # pages are never metered
 
 
 def test_layout_page_makes_a_standalone_page_anywhere(tmp_path):
@@ -94,7 +94,7 @@ def test_layout_page_makes_a_standalone_page_anywhere(tmp_path):
 
 def test_metered_false_and_draft(tmp_path):
     document, _ = parse_one(tmp_path, {"news/a.md": article(metered="false", draft="true")}, "news/a.md")
-    assert document.metered is False and document.draft is True
+    assert document.access == "free" and document.draft is True
 
 
 def test_updated_and_aliases(tmp_path):
