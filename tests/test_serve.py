@@ -1,6 +1,7 @@
 """`ssg serve` end to end: a real server in a subprocess on a temp site, driven over HTTP and in Chromium."""
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -630,3 +631,40 @@ def test_the_meter_helper_never_leaves_the_site(server, page):
         page.wait_for_url(server.url + "evil.example/", timeout=10000)  # the 404 page, the query gone
     assert not visits
     assert not page.errors
+
+
+def test_the_preview_switches_the_reader_and_ssg_build_never_takes_its_key(tmp_path: Path, page) -> None:
+    """?meter=subscriber signs the preview's reader in with the preview's own key, ?meter=anonymous
+    signs them out; a site built with `ssg build` does not accept that key."""
+    from ssg.access import add_public_key, generate_key
+
+    site = tmp_path / "members"
+    (site / "content" / "news").mkdir(parents=True)
+    write(site / "site.yaml", SITE_YAML + "meter:\n  limit: 1\naccess:\n  issuer: https://members.example.org\n"
+                                          "  keys: access-keys.json\n")
+    write(site / "content" / "news" / "paid.md", "---\ntitle: Paid\ndate: 2026-01-01\naccess: subscribers\n---\n\n"
+                                                 "One.\n\nTwo.\n\nThree, for subscribers.\n")
+    add_public_key(site / "access-keys.json", generate_key("site-key")[1])
+    started = Server(site)
+    try:
+        state = "document.documentElement.classList.contains('meter-paywalled')"
+        page.goto(started.url + "news/paid/")
+        assert page.evaluate(state) is True
+        page.goto(started.url + "news/paid/?meter=subscriber")
+        page.wait_for_url(started.url + "news/paid/")
+        page.wait_for_load_state()
+        assert page.evaluate(state) is False
+        token = page.evaluate("localStorage.getItem('ssg-access:v1')")
+        page.goto(started.url + "news/paid/?meter=anonymous")
+        page.wait_for_url(started.url + "news/paid/")
+        page.wait_for_load_state()
+        assert page.evaluate(state) is True and page.evaluate("localStorage.getItem('ssg-access:v1')") is None
+        assert not page.errors
+    finally:
+        started.stop()
+    built = subprocess.run([sys.executable, "-m", "ssg.cli", "build", "--site", str(site)], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["kid"] == "ssg-preview"
+    assert "ssg-preview" not in (site / "_site" / "news" / "paid" / "index.html").read_text()
