@@ -270,12 +270,14 @@ def test_forged_token_put_in_storage_is_dropped_by_the_article_page(driver, site
     WebCrypto and drops a token that fails: the page is walled again."""
     driver.execute_script("localStorage.setItem(arguments[0], arguments[1])", TOKEN_KEY, tampered(site.token()))
     open_page(driver, site.url(MEMBERS))
-    meter_events(driver, at_least=2)   # one from DOMContentLoaded, one from the failed verification
+    meter_events(driver, at_least=1)
+    wait_until(driver, lambda d: d.execute_script(f"return localStorage.getItem('{TOKEN_KEY}')") is None or None,
+               "the forged token dropped")
     after = settled(driver)
     events = [(e["state"], e["tier"]) for e in after["probe"]["meter"]]
-    # Each event's detail is read when it is dispatched (a task later), so whether the first one still
-    # says "entitled" depends on how fast the engine's WebCrypto answers: only the outcome is fixed.
-    assert len(events) == 2 and events[-1] == ("paywalled", "anonymous"), events
+    # When WebCrypto answers before the page has loaded, the page is decided again before paint and one
+    # event is sent; otherwise a first "entitled" event is followed by the wall. Only the outcome is fixed.
+    assert len(events) in (1, 2) and events[-1] == ("paywalled", "anonymous"), events
     assert set(events) <= {("entitled", "subscriber"), ("paywalled", "anonymous")}, events
     assert {"meter-paywalled", "meter-wall-subscribers"} <= html_classes(driver)
     assert not paragraph_shown(driver, "Last paragraph of members-only.")

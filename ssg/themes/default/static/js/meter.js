@@ -88,9 +88,10 @@
     const b = d.querySelector('[data-meter-banner]');
     if (b) b.textContent = open() ? messages[state == 'counted' && !n ? 'last'
       : n == 1 ? 'remaining_one' : 'remaining_other'].replace('{n}', n) : '';
-    // Next tick: DOMContentLoaded listeners hear it too.
-    setTimeout(() => d.dispatchEvent(new CustomEvent('ssg:meter',
-      { detail: { count, limit, remaining: n, state, tier, access } })));
+    // Next tick: DOMContentLoaded listeners hear it too. The detail is what
+    // the banner was written from, whatever happens before the tick.
+    const detail = { count, limit, remaining: n, state, tier, access };
+    setTimeout(() => d.dispatchEvent(new CustomEvent('ssg:meter', { detail })));
   }
 
   // Decided again after a change (the banner waits for the body as usual).
@@ -112,9 +113,10 @@
   }
 
   // The token's signature, checked with WebCrypto against this build's keys:
-  // a forged or corrupt token is dropped and the page decided again. A token
-  // under a key this build does not hold is left alone (a newer build may
-  // hold it); it counts for nothing here.
+  // a forged or unreadable token is dropped and the page decided again. A
+  // token that merely does not count here is kept: its kid may be in a newer
+  // build (a cached page is older), its audience another site on this origin,
+  // and an expired one makes the walls say so.
   async function verify() {
     if (!token) return;
     let ok, k;
