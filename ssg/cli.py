@@ -127,6 +127,8 @@ def run_build(args: argparse.Namespace) -> int:
                            base_url=args.base_url, use_cache=not args.no_cache, jobs=args.jobs,
                            force=args.force)
     report = build(options, progress=Progress() if sys.stderr.isatty() else None, heap=Heap(owned=True))
+    for warning in report.warnings:
+        print(warning, file=sys.stderr)
     print(report.summary())
     if args.changed_urls:
         args.changed_urls.write_text("".join(url + "\n" for url in report.changed_urls()), encoding="utf-8")

@@ -62,7 +62,8 @@ class ParseState:
 def read_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, jobs: int | None, heap: Heap,
                    renderer: MarkdownRenderer | None = None, progress: ProgressCallback | None = None) -> Documents:
     """Parse what changed since the cache was written, reuse the rest; collect every error."""
-    cached = cache.documents()
+    with heap.quiet():
+        cached = cache.documents()
     heap.freeze()  # the stored entries, 10,000 documents on a large site
     sources, stats = inputs.sources, inputs.content_stats
     beside = folder_digests(sources, stats)

@@ -4,8 +4,10 @@ Only the owner of the process manages its heap: the `ssg` command and the previe
 `Heap(owned=True)`; a program that calls build() itself keeps control of its own collector."""
 from __future__ import annotations
 
+import contextlib
 import gc
 from dataclasses import dataclass
+from typing import Iterator
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,19 @@ class Heap:
         workers share its memory pages instead of copying those the collector would have touched."""
         if self.owned:
             gc.freeze()
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """No collection while a burst of long-lived objects is made (the cache's 10,000 entries): each
+        pass would walk them all again only to find them alive."""
+        if not self.owned or not gc.isenabled():
+            yield
+            return
+        gc.disable()
+        try:
+            yield
+        finally:
+            gc.enable()
 
     def release(self) -> None:
         """What the build held may be garbage now: let the collector have it again."""

@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from . import meter, urls
 from .config import SiteConfig
-from .errors import BuildFailed, SourceError
+from .errors import BuildFailed, SourceError, SsgError
 from .model import Document
 from .pages import Page, SiteNav
 from .theme import Theme
@@ -72,6 +72,8 @@ def render_template(page: Page, env: Environment, body_of: Callable[[Document], 
     except jinja2.TemplateSyntaxError as exc:
         raise BuildFailed([SourceError(exc.filename or exc.name or page.template, exc.lineno,
                                        exc.message or "")]) from None
+    except SsgError:
+        raise  # the cache or the input, not the template (a feed filter reads bodies from the cache)
     except Exception as exc:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(TEMPLATE_SUFFIXES)]
         if not frames and not isinstance(exc, jinja2.TemplateError):

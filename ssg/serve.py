@@ -152,10 +152,11 @@ def rebuild(builder: BuildProcess, preview: Preview, changes: set[Change]) -> st
         preview.publish([url_path(name) for name in rest + report.removed], ())
         pages = sum(name.endswith(".html") for name in report.written)
         others = len(report.written) - pages
-        return (f"{time.strftime('%H:%M:%S')} {what}: {pages} page{'s' if pages != 1 else ''} written"
-                + (f", {others} other file{'s' if others != 1 else ''}" if others else "")
-                + (f", {len(report.removed)} removed" if report.removed else "")
-                + f" in {time.perf_counter() - started:.2f} s")
+        return "\n".join([*report.warnings,
+                          f"{time.strftime('%H:%M:%S')} {what}: {pages} page{'s' if pages != 1 else ''} written"
+                          + (f", {others} other file{'s' if others != 1 else ''}" if others else "")
+                          + (f", {len(report.removed)} removed" if report.removed else "")
+                          + f" in {time.perf_counter() - started:.2f} s"])
     errors = outcome.errors
     preview.publish([], errors)
     count = len(errors)
