@@ -239,14 +239,16 @@ def write_edited_pages(loaded, previous: Outputs, out_dir: Path, site_dir: Path)
     outputs = dict(previous)
     staging = Staging(out_dir)
     templates: dict[str, str] = {}
+    pages = [document_page(document, loaded.site, loaded.config)
+             for document in (*loaded.site.articles, *loaded.site.pages) if document.relative in loaded.parsed]
     try:
-        for document in (*loaded.site.articles, *loaded.site.pages):
-            if document.relative not in loaded.parsed:
-                continue
-            page = document_page(document, loaded.site, loaded.config)
-            data = render_template(page, loaded.env, loaded.bodies.body_of)
-            staging.add(page.output, data)
-            outputs[page.output] = (digest_of(loaded, page, templates) or "", hashlib.sha1(data).hexdigest())
+        state = RenderState(loaded, pages, staging.folder, out_dir.resolve())
+        for index, page in enumerate(pages):  # the same render-and-stage as write_output's, in this process
+            staging.claim(page.output)
+            old = previous.get(page.output)
+            result = render_one(state, RenderTask(index, digest_of(loaded, page, templates), old[1] if old else None))
+            staging.record(result.output, result.written)
+            outputs[result.output] = (result.digest or "", result.hash)
         site = site_marker(site_dir)  # nothing is removed here: that is the whole build's decision
         staging.commit([], manifest_bytes(site, staging.produced | owned_files(out_dir, site)))
     finally:

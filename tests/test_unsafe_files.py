@@ -126,3 +126,37 @@ def test_a_generator_bug_is_an_internal_error_not_a_template_error(tmp_path: Pat
     assert "article.html" not in result.stderr and "Traceback" not in result.stderr
     # Either the build noticed the cache was unusable and rebuilt without it, or it says it found a bug.
     assert result.returncode == 0 or (result.returncode == 2 and "internal error" in result.stderr)
+
+
+def run_without_root_powers(*args: str) -> "subprocess.CompletedProcess":
+    """`ssg ARGS` with the file permission overrides of root dropped, so unreadable means unreadable."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    if os.geteuid() != 0:
+        command = [sys.executable, "-m", "ssg.cli", *args]
+    elif shutil.which("setpriv"):
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable, "-m", "ssg.cli", *args]
+    else:
+        pytest.skip("running as root without setpriv: every file is readable")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("locked, expected", [
+    ("content/news/locked", "content/news/locked: cannot be read (Permission denied); its files would be left out"),
+    ("content/news/secret.md", "content/news/secret.md: cannot be read (Permission denied)"),
+])
+def test_an_unreadable_folder_or_file_is_an_error_not_a_gap(tmp_path: Path, locked: str, expected: str) -> None:
+    site = make_site(tmp_path, {"content/news/a.md": article("A"), "content/news/locked/b.md": article("B"),
+                                "content/news/secret.md": article("C")})
+    (site / locked).chmod(0)
+    try:
+        result = run_without_root_powers("build", "--site", str(site), "--out", str(tmp_path / "out"))
+    finally:
+        (site / locked).chmod(0o755)
+    assert result.returncode == 1 and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
