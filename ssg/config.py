@@ -71,6 +71,7 @@ class Allowance:
 class AccessConfig:
     issuer: str
     keys: str                            # the JWKS file, relative to the site folder
+    audience: str = ""                   # every token's `aud`: base_url exactly as site.yaml (or --base-url) has it
     public_keys: tuple[PublicKey, ...] = ()
 
 

@@ -111,7 +111,7 @@ class SettingsCheck:
             authors=self.authors(data.get("authors", defaults["authors"])),
             sections=tuple(sections),
             meter=self.meter(data.get("meter", defaults["meter"])),
-            access=self.access(data.get("access")),
+            access=self.access(data.get("access"), audience=base_url),
         )
 
     def check_permalink(self, permalink: str) -> None:
@@ -227,7 +227,7 @@ class SettingsCheck:
             return ()
         return tuple(host.lower() for host in data)
 
-    def access(self, data: Any) -> AccessConfig | None:
+    def access(self, data: Any, audience: str) -> AccessConfig | None:
         """access: {issuer, keys}: tokens signed by the keys in the JWKS file `keys` are accepted."""
         if data is None:
             return None
@@ -253,4 +253,4 @@ class SettingsCheck:
             for error in exc.errors:
                 self.fail("access.keys", f"'access.keys' {error.path}: {error.message}")
             return None
-        return AccessConfig(issuer, keys, public_keys)
+        return AccessConfig(issuer, keys, audience, public_keys)

@@ -67,7 +67,7 @@ def new_token(site_dir: Path, private_key: Path, tier: str, subject: str, days: 
     if kid is None:
         raise SsgError(SourceError(str(private_key), 0, f"its public key is not in {config.access.keys}; "
                                                         "tokens it signs would be refused"))
-    token = make_token(key, kid, config.access.issuer, config.base_url, subject, tier, now, timedelta(days=days))
+    token = make_token(key, kid, config.access.issuer, config.access.audience, subject, tier, now, timedelta(days=days))
     account = urls.absolute(config.base_url, urls.link(config.base_path, ACCOUNT_PATH))
     return token, f"{account}#token={token}"
 

@@ -55,7 +55,7 @@ def token_rules(config: SiteConfig) -> dict | None:
     """What a page checks a stored token against: issuer, audience and this build's keys."""
     if config.access is None:
         return None
-    return {"iss": config.access.issuer, "aud": config.base_url,
+    return {"iss": config.access.issuer, "aud": config.access.audience,
             "keys": [{"kid": key.kid, "x": key.x, "y": key.y} for key in config.access.public_keys]}
 
 
@@ -63,7 +63,7 @@ def account_settings(config: SiteConfig, signout: bool) -> str:
     """The JSON the account page's script reads: the token rules, where to go, what to say."""
     meter = config.meter
     return json.dumps({
-        **token_rules(config), "base": config.base_path + "/", "signout": signout,
+        **token_rules(config), "base": config.base_path + "/", "site": config.base_url, "signout": signout,
         "signin": with_query(urls.link(config.base_path, meter.signin_url) if meter.signin_url.startswith("/")
                              else meter.signin_url, return_to=account_url(config)) if meter else config.base_path + "/",
         "messages": {

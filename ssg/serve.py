@@ -106,7 +106,7 @@ def preview_reader(site_dir: Path) -> PreviewReader | None:
         return None  # the first build reports the error
     if config.access is None or config.meter is None:
         return None
-    return PreviewReader.new(config.access.issuer, config.base_url)
+    return PreviewReader.new(config.access.issuer, config.access.audience)
 
 
 def _interrupt(stop: threading.Event, signum: int, frame) -> None:

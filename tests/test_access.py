@@ -254,3 +254,11 @@ def test_the_build_prints_both_script_weights(tmp_path: Path) -> None:
     sizes = dict(line.split(": ", 1) for line in result.stdout.splitlines() if "bytes gzipped" in line)
     assert int(sizes["meter script"].split()[0]) <= 2560
     assert int(sizes["account page verifier"].split()[0]) <= 2048
+
+
+def test_the_audience_is_base_url_as_written(tmp_path: Path) -> None:
+    site = access_site(tmp_path, site_yaml=ACCESS_YAML.replace("https://news.example.org/", "https://news.example.org"))
+    out = build_site(site)
+    assert meter_settings(out, "news/paid/index.html")["auth"]["aud"] == "https://news.example.org"
+    account = json.loads(parse_html(out, "account/index.html").xpath("//script[@data-access]/@data-access")[0])
+    assert (account["aud"], account["site"], account["base"]) == ("https://news.example.org", "https://news.example.org/", "/")

@@ -15,7 +15,7 @@
   // under base_url; anything else (another origin) means the home page.
   function target(next) {
     next = next || '';
-    if (next.startsWith(c.aud)) next = c.base + next.slice(c.aud.length);
+    if (next.startsWith(c.site)) next = c.base + next.slice(c.site.length);
     return /^\/(?![\/\\])/.test(next) && next.startsWith(c.base) && !/[\\\s]/.test(next) ? next : c.base;
   }
 
