@@ -4,13 +4,15 @@ from __future__ import annotations
 import zoneinfo
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .access import PublicKey
 from .errors import SourceError, SsgError
 from .folders import CONFIG_FILE
 from .safe_yaml import load_yaml
+
+if TYPE_CHECKING:  # cryptography is imported only by sites that let readers sign in
+    from .access import PublicKey
 
 PERMALINK_FIELDS = ("section", "slug", "year", "month", "day")
 # Larger settings mean nothing (a paywall after a million articles is no paywall), and the meter

@@ -10,7 +10,6 @@ from string import Formatter
 from typing import Any
 
 from . import urls
-from .access import load_keys
 from .config import (DEFAULT_MESSAGES, LARGEST_NUMBER, PERMALINK_FIELDS, AccessConfig, Allowance, AuthorInfo,
                      MeterConfig, SiteConfig, defaults_of, keys_of, rule_of)
 from .errors import SourceError, SsgError
@@ -247,6 +246,8 @@ class SettingsCheck:
         if why:
             self.fail("access.keys", f"'access.keys' {keys} {why}")
             return None
+        from .access import load_keys  # here: cryptography is imported only by sites with sign-in
+
         try:
             public_keys = load_keys(path, keys)
         except SsgError as exc:

@@ -16,11 +16,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from . import urls
-from .access import PublicKey
 from .assemble import assemble_site
 from .cache import BodyStore, CacheUnusable
 from .config import SiteConfig
@@ -40,6 +40,9 @@ from .sources import Inputs, read_inputs
 from .staging import recover_output
 from .theme import Theme, make_environment
 from .workers import ProgressCallback
+
+if TYPE_CHECKING:  # cryptography is imported only by sites that let readers sign in
+    from .access import PublicKey
 
 __all__ = ["BuildOptions", "BuildReport", "LoadedSite", "ProgressCallback", "Session", "build", "load_site"]
 

@@ -8,12 +8,15 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .access import PublicKey
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, SourceError
 from .folders import CONFIG_FILE, CONTENT_DIR, THEMES_DIR, unsafe_entry
 from .theme import Theme, load_theme
+
+if TYPE_CHECKING:  # cryptography is imported only by sites that let readers sign in
+    from .access import PublicKey
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 
