@@ -78,7 +78,8 @@ def site_marker(site_dir: Path) -> str:
 def read_manifest(out_dir: Path) -> Manifest | None:
     try:
         data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-        return Manifest(str(data["site"]), frozenset(name for name in data["files"] if safe_name(name)))
+        # Names are checked when a file is removed (safe_name, removable), the only use that could do harm.
+        return Manifest(str(data["site"]), frozenset(name for name in data["files"] if isinstance(name, str)))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -152,7 +153,7 @@ def clean_output(site_dir: Path, out_dir: Path) -> str | None:
     if manifest is None or manifest.site != site_marker(site_dir):
         return None  # no folder, an empty one, or hidden files only: nothing this site wrote
     out = out_dir.resolve()
-    names = sorted(name for name in manifest.files if removable(out, name))
+    names = sorted(name for name in manifest.files if safe_name(name) and removable(out, name))
     for name in names:
         (out / name).unlink()
         prune_empty(out, (out / name).parent)
@@ -226,7 +227,8 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, si
                 staging.add(name, data)
                 outputs[name] = (digest, hashlib.sha1(data).hexdigest())
         site = site_marker(site_dir)
-        removed = sorted(name for name in owned_files(out_dir, site) - staging.produced if removable(out_dir, name))
+        removed = sorted(name for name in owned_files(out_dir, site) - staging.produced
+                         if safe_name(name) and removable(out_dir, name))
         staging.commit(removed, manifest_bytes(site, staging.produced))
     finally:
         staging.discard()

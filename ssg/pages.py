@@ -244,7 +244,7 @@ def find_collisions(pages: list[Page], copied: tuple[tuple[str, str], ...]) -> l
         else:
             owners[output] = owner
     for output, owner in owners.items():
-        if any(len(part.encode()) > MAX_NAME_BYTES for part in output.split("/")):
+        if len(output) > MAX_NAME_BYTES // 4 and any(len(part.encode()) > MAX_NAME_BYTES for part in output.split("/")):
             path, line = _where(owner)
             errors.append(SourceError(path, line, f"URL {urls.url_path(output)} needs a file or folder name longer "
                                                   f"than {MAX_NAME_BYTES} bytes, more than file systems allow; "

@@ -16,6 +16,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +32,14 @@ COPYING = ".ssg-copying"
 STAGING = ".staging-"             # .NAME.staging-PID beside the output folder NAME
 
 
+# An empty, "." or ".." part, a backslash or a NUL: a name that could leave the output folder.
+_UNSAFE = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|[\\\0]")
+
+
 def safe_name(name: str) -> bool:
-    """A relative path inside the output folder that is not one of the commit's own names."""
-    if not isinstance(name, str):
-        return False
-    parts = name.split("/")
-    return ("\\" not in name and "\0" not in name and all(part not in ("", ".", "..") for part in parts)
-            and not parts[0].startswith(RESERVED))
+    """A relative path inside the output folder that is not one of the commit's own names (one regular
+    expression: every page of every build is checked)."""
+    return isinstance(name, str) and not _UNSAFE.search(name) and not name.startswith(RESERVED)
 
 
 @dataclass(slots=True)
