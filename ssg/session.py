@@ -6,6 +6,7 @@ it owns its output folder, so that history is kept in memory and the folder is n
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,8 @@ class StoredHistory:
 
     def in_place(self, folder: Path) -> int:
         outputs = self.outputs(folder)
-        return len(outputs) if all((folder / name).is_file() for name in outputs) else -1
+        prefix = str(folder) + os.sep  # strings, not Paths: this runs for every output file of a no-change build
+        return len(outputs) if all(os.path.isfile(prefix + name) for name in outputs) else -1
 
     def build_record(self) -> BuildRecord | None:
         return self.cache.build_record()
