@@ -128,8 +128,8 @@ def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | N
     if preview_key is not None and config.access is not None:
         config = dataclasses.replace(config, access=dataclasses.replace(
             config.access, public_keys=(*config.access.public_keys, preview_key)))
+    refuse_unsafe(theme_files(site_dir, config.theme), site_dir, site_root)  # before load_theme reads them
     theme = load_theme(site_dir, config.theme)
-    refuse_unsafe(theme_files(site_dir, config.theme), site_dir, site_root)
     content_dir = site_dir / CONTENT_DIR
     sources, content_stats = discover_sources(content_dir, site_root) if content_dir.is_dir() else (Sources((), ()), {})
     others = [str(site_dir / CONFIG_FILE)]

@@ -160,3 +160,4 @@ def test_an_unreadable_folder_or_file_is_an_error_not_a_gap(tmp_path: Path, lock
         (site / locked).chmod(0o755)
     assert result.returncode == 1 and expected in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
