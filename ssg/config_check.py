@@ -161,11 +161,7 @@ class SettingsCheck:
         p = "meter."
         self.unknown(data, keys_of(MeterConfig), p)
         defaults = defaults_of(MeterConfig)
-        periods = rule_of(MeterConfig, "period")["choices"]
-        period = data.get("period", defaults["period"])
-        if period not in periods:
-            self.fail(p + "period", f"'meter.period' must be {' or '.join(map(repr, periods))}, got {shown(period)}")
-            period = defaults["period"]
+        period = self.choice(MeterConfig, data, "period", p)
         messages = data.get("messages") or {}
         if not isinstance(messages, dict):
             self.fail(p + "messages", "'meter.messages' must map message names to texts")

@@ -5,12 +5,11 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import urls
 from .access import TIERS, add_public_key, kid_of, make_token, new_key_pair, read_private_key, write_private_key
 from .config import load_config
 from .errors import SourceError, SsgError
 from .folders import CONFIG_FILE, CONTENT_DIR, OUTPUT_DIR, THEMES_DIR
-from .meter import ACCOUNT_PATH
+from .meter import account_url
 from .safe_yaml import load_yaml
 
 DEFAULT_KEYS_FILE = "access-keys.json"
@@ -68,7 +67,6 @@ def new_token(site_dir: Path, private_key: Path, tier: str, subject: str, days: 
         raise SsgError(SourceError(str(private_key), 0, f"its public key is not in {config.access.keys}; "
                                                         "tokens it signs would be refused"))
     token = make_token(key, kid, config.access.issuer, config.access.audience, subject, tier, now, timedelta(days=days))
-    account = urls.absolute(config.base_url, urls.link(config.base_path, ACCOUNT_PATH))
-    return token, f"{account}#token={token}"
+    return token, f"{account_url(config)}#token={token}"
 
 

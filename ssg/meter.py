@@ -60,16 +60,17 @@ def token_rules(config: SiteConfig) -> dict | None:
 
 
 def account_settings(config: SiteConfig, signout: bool) -> str:
-    """The JSON the account page's script reads: the token rules, where to go, what to say."""
+    """The JSON the account page's script reads: the token rules, where to go, what to say (account
+    pages are built only for sites with a meter)."""
     meter = config.meter
+    assert meter is not None
     return json.dumps({
         **token_rules(config), "base": config.base_path + "/", "site": config.base_url, "signout": signout,
-        "signin": with_query(urls.link(config.base_path, meter.signin_url) if meter.signin_url.startswith("/")
-                             else meter.signin_url, return_to=account_url(config)) if meter else config.base_path + "/",
+        "signin": with_query(urls.link(config.base_path, meter.signin_url), return_to=account_url(config)),
         "messages": {
             "none": "No sign-in link was given.", "invalid": "This sign-in link is not valid.",
             "expired": "This sign-in link has expired.", "unstored": "This browser would not keep the sign-in.",
-            "signin": meter.messages["paywall"] if meter else "Sign in",
+            "signin": meter.messages["paywall"],
         },
     }, ensure_ascii=False, separators=(",", ":"))
 
@@ -84,15 +85,11 @@ def wall_links(document: Document, config: SiteConfig) -> dict[str, str]:
     meter = config.meter
     assert meter is not None
     here = urls.absolute(config.base_url, urls.link(config.base_path, document.path))
-
-    def site_link(url: str) -> str:
-        return urls.link(config.base_path, url) if url.startswith("/") else url
-
-    signin = site_link(meter.signin_url)
+    signin = urls.link(config.base_path, meter.signin_url)
     signin = with_query(signin, return_to=account_url(config), next=here) if config.access else with_query(signin, next=here)
     return {"signin": signin,
-            "register": with_query(site_link(meter.register_url or meter.signin_url), next=here),
-            "subscribe": with_query(site_link(meter.subscribe_url), next=here)}
+            "register": with_query(urls.link(config.base_path, meter.register_url or meter.signin_url), next=here),
+            "subscribe": with_query(urls.link(config.base_path, meter.subscribe_url), next=here)}
 
 
 def with_query(url: str, **values: str) -> str:

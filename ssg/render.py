@@ -21,7 +21,7 @@ def configure(env: Environment, config: SiteConfig, theme: Theme, nav: SiteNav,
               body_of: Callable[[Document], str]) -> None:
     """Filters and globals every template may use."""
     base_path = config.base_path
-    env.filters["link"] = lambda path: urls.link(base_path, path) if path.startswith("/") else path
+    env.filters["link"] = lambda path: urls.link(base_path, path)
     env.filters["absolute"] = lambda path: urls.absolute(config.base_url, path) if path.startswith("/") else path
     env.filters["isodate"] = lambda when: when.isoformat(timespec="seconds")
     env.filters["humandate"] = lambda when: f"{when.day} {when:%B %Y}"

@@ -66,8 +66,9 @@ def output_file(path: str) -> str:
 
 
 def link(base_path: str, path: str) -> str:
-    """Root-relative link, under the site's base path when it lives in a sub-folder."""
-    return base_path + path
+    """Root-relative link, under the site's base path when it lives in a sub-folder; an absolute URL (a
+    sign-in service elsewhere) stays as it is."""
+    return base_path + path if path.startswith("/") else path
 
 
 def absolute(base_url: str, root_link: str) -> str:
