@@ -88,9 +88,8 @@ def manifest_bytes(site: str, files: set[str]) -> bytes:
     return json.dumps({"generator": "ssg", "site": site, "files": sorted(files)}, indent=0).encode() + b"\n"
 
 
-def owned_files(out_dir: Path, site: str) -> frozenset[str]:
-    """The files builds of this site wrote into out_dir: the ones a build may remove."""
-    manifest = read_manifest(out_dir)
+def owned_files(manifest: Manifest | None, site: str) -> frozenset[str]:
+    """The files builds of this site wrote into the output: the ones a build may remove."""
     return manifest.files if manifest is not None and manifest.site == site else frozenset()
 
 
@@ -131,14 +130,18 @@ def _homes() -> set[Path]:
     return homes
 
 
-def check_output_owner(site_dir: Path, out_dir: Path, force: bool) -> None:
+def check_output_owner(site_dir: Path, out_dir: Path, force: bool) -> Manifest:
     """Refuse to build into a folder that holds files and was not written by builds of this site (its
-    manifest says so), unless forced; even then, a build removes only the files builds of the site wrote."""
+    manifest says so), unless forced; even then, a build removes only the files builds of the site wrote.
+    Returns this site's part of the manifest: the files the write stages may replace or remove."""
     if os.path.lexists(out_dir) and not out_dir.is_dir():
         raise SsgError(SourceError(str(out_dir), 0, "is not a folder; give --out a folder"))
-    whose = None if force else _not_this_sites(site_dir, out_dir)
+    manifest = read_manifest(out_dir)
+    whose = None if force else _not_this_sites(site_dir, out_dir, manifest)
     if whose:
         raise SsgError(SourceError(str(out_dir), 0, f"{whose}; use --force to build into it anyway"))
+    site = site_marker(site_dir)
+    return Manifest(site, owned_files(manifest, site))
 
 
 def clean_output(site_dir: Path, out_dir: Path) -> str | None:
@@ -146,10 +149,10 @@ def clean_output(site_dir: Path, out_dir: Path) -> str | None:
     left in it; refuse a folder this site did not write. Say what was done, if anything."""
     check_output_folder(site_dir, out_dir)
     recover_output(out_dir)  # a build killed in its commit: its manifest is the one that holds
-    whose = _not_this_sites(site_dir, out_dir)
+    manifest = read_manifest(out_dir)
+    whose = _not_this_sites(site_dir, out_dir, manifest)
     if whose:
         raise SsgError(SourceError(str(out_dir), 0, f"{whose}; ssg clean removes only what ssg wrote"))
-    manifest = read_manifest(out_dir)
     if manifest is None or manifest.site != site_marker(site_dir):
         return None  # no folder, an empty one, or hidden files only: nothing this site wrote
     out = out_dir.resolve()
@@ -164,14 +167,13 @@ def clean_output(site_dir: Path, out_dir: Path) -> str | None:
     return f"removed {len(names)} files from {out_dir}; kept the files ssg did not write"
 
 
-def _not_this_sites(site_dir: Path, out_dir: Path) -> str | None:
+def _not_this_sites(site_dir: Path, out_dir: Path, manifest: Manifest | None) -> str | None:
     """Why out_dir is not this site's to write or clean, or None: it is missing, empty, holds hidden files
     only (a new deploy worktree's .git) or its manifest names this site."""
     if not os.path.lexists(out_dir):
         return None
     if not out_dir.is_dir():
         return "is not a folder"
-    manifest = read_manifest(out_dir)
     if manifest is not None and manifest.site == site_marker(site_dir):
         return None
     if not any(not name.startswith(".") for name in os.listdir(out_dir)):
@@ -179,7 +181,7 @@ def _not_this_sites(site_dir: Path, out_dir: Path) -> str | None:
     return "was written by ssg for another site" if manifest else "is not empty and was not written by ssg"
 
 
-def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, site_dir: Path, jobs: int | None,
+def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, owned: Manifest, jobs: int | None,
                  trust_output: bool, progress: ProgressCallback | None = None) -> Written:
     """Render pages whose digest changed, copy files that changed, then swap them into the output and remove
     the files earlier builds of this site wrote that it no longer makes.
@@ -226,18 +228,19 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, si
                     data = minified(name, data)
                 staging.add(name, data)
                 outputs[name] = (digest, hashlib.sha1(data).hexdigest())
-        site = site_marker(site_dir)
-        removed = sorted(name for name in owned_files(out_dir, site) - staging.produced
+        removed = sorted(name for name in owned.files - staging.produced
                          if safe_name(name) and removable(out_dir, name))
-        staging.commit(removed, manifest_bytes(site, staging.produced))
+        staging.commit(removed, manifest_bytes(owned.site, staging.produced))
     finally:
         staging.discard()
     return Written(outputs, staging.written, staging.unchanged, removed, rendered=len(tasks))
 
 
-def write_edited_pages(loaded, previous: Outputs, out_dir: Path, site_dir: Path) -> tuple[list[str], Outputs]:
+def write_edited_pages(loaded, previous: Outputs, out_dir: Path, owned: Manifest
+                       ) -> tuple[list[str], Outputs, Manifest]:
     """Render the pages of the documents this build parsed and swap them into the output now, ahead of
-    the rest of the build; return the files written and `previous` updated, so write_output() keeps them."""
+    the rest of the build; return the files written, and `previous` and `owned` updated, so write_output()
+    keeps them."""
     outputs = dict(previous)
     staging = Staging(out_dir)
     templates: dict[str, str] = {}
@@ -251,11 +254,11 @@ def write_edited_pages(loaded, previous: Outputs, out_dir: Path, site_dir: Path)
             result = render_one(state, RenderTask(index, digest_of(loaded, page, templates), old[1] if old else None))
             staging.record(result.output, result.written)
             outputs[result.output] = (result.digest or "", result.hash)
-        site = site_marker(site_dir)  # nothing is removed here: that is the whole build's decision
-        staging.commit([], manifest_bytes(site, staging.produced | owned_files(out_dir, site)))
+        owned = Manifest(owned.site, owned.files | staging.produced)
+        staging.commit([], manifest_bytes(owned.site, owned.files))  # nothing is removed: the whole build decides
     finally:
         staging.discard()
-    return staging.written, outputs
+    return staging.written, outputs, owned
 
 
 def digest_of(loaded, page: Page, templates: dict[str, str]) -> str | None:

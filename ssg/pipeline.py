@@ -151,7 +151,7 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
     inputs = read_inputs(options.site_dir, options.base_url, options.preview_key)
     try:
         with opened_session(options.site_dir, options.use_cache, session) as current:
-            check_output_owner(options.site_dir, options.output, options.force)
+            owned = check_output_owner(options.site_dir, options.output, options.force)
             history = current.history
             record = history.build_record()
             in_place = functools.partial(history.in_place, options.output)
@@ -176,19 +176,18 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
             report = BuildReport()
             previous = history.outputs(options.output)
             if current.on_edited is not None and loaded.parsed and previous:
-                report.edited, previous = write_edited_pages(loaded, previous, options.output, options.site_dir)
+                report.edited, previous, owned = write_edited_pages(loaded, previous, options.output, owned)
                 current.on_edited(report.edited)
-            pages = loaded.pages
-            written = write_output(loaded, pages, previous, options.output, options.site_dir, options.jobs,
+            written = write_output(loaded, loaded.pages, previous, options.output, owned, options.jobs,
                                    history.trusts_output, progress)
             history.remember(options.output, written.outputs, previous, BuildRecord(
                 settled, content, valid_until(documents.documents, loaded.site, options.future),
-                len(pages), len(written.outputs), len(documents.documents)))
+                len(loaded.pages), len(written.outputs), len(documents.documents)))
     finally:
         heap.release()
     report.written = report.edited + written.written
     report.removed, report.unchanged, report.rendered = written.removed, written.unchanged, written.rendered
-    report.pages, report.parsed, report.cache_hits = len(pages), len(documents.parsed), documents.cache_hits
+    report.pages, report.parsed, report.cache_hits = len(loaded.pages), len(documents.parsed), documents.cache_hits
     return finished(report, inputs, started)
 
 
