@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from playwright.sync_api import Page
 
-from meter_harness import Server
+from meter_harness import BrowserReader, Server
 from ssg.access import PublicKey, add_public_key, generate_key, make_token, new_key_pair
 from ssg.pipeline import BuildOptions, BuildReport, build
 
@@ -340,28 +340,11 @@ def wait_for(page: Page, expression: str, timeout: float = 5.0, arg=None):
         page.wait_for_timeout(20)
 
 
-class Reader:
-    """One reader: a fresh browser context (empty storage) whose pages report every error."""
+class Reader(BrowserReader):
+    """One reader of the subscribers' sites: tokens, storage and the events of each page."""
 
     def __init__(self, browser, init_scripts: tuple[str, ...] = (), **context_options):
-        self.context = browser.new_context(**context_options)
-        self.context.add_init_script(RECORDER)
-        for script in init_scripts:
-            self.context.add_init_script(script)
-        self.errors: list[str] = []
-        self.console: list[str] = []
-        self.page = self.new_page()
-
-    def new_page(self) -> Page:
-        page = self.context.new_page()
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on("console", self._on_console)
-        return page
-
-    def _on_console(self, message) -> None:
-        self.console.append(message.text)
-        if message.type in ("error", "warning") and "favicon" not in (message.location or {}).get("url", ""):
-            self.errors.append(f"console {message.type}: {message.text}")
+        super().__init__(browser, (RECORDER, *init_scripts), **context_options)
 
     def read(self, url: str, settle: int = 150, **goto) -> dict:
         """Open url and return the detail of the last ssg:meter event, once a stored token's signature check

@@ -189,3 +189,27 @@ def built_asset(out_dir: Path, pattern: str) -> Path:
     assert len(matches) == 1, f"expected one {pattern} in {out_dir}, found {matches}"
     return matches[0]
 
+
+class BrowserReader:
+    """One reader: a fresh browser context (empty storage) whose pages report every error; `init_scripts`
+    run first in every page (the tests' event recorders)."""
+
+    def __init__(self, browser, init_scripts: tuple[str, ...], **context_options):
+        self.context = browser.new_context(**context_options)
+        for script in init_scripts:
+            self.context.add_init_script(script)
+        self.errors: list[str] = []
+        self.console: list[str] = []
+        self.page = self.new_page()
+
+    def new_page(self):
+        page = self.context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        page.on("console", self._on_console)
+        return page
+
+    def _on_console(self, message) -> None:
+        self.console.append(message.text)
+        # The test sites have no favicon; Chromium's automatic request for it is not the meter's business.
+        if message.type in ("error", "warning") and "favicon" not in (message.location or {}).get("url", ""):
+            self.errors.append(f"console {message.type}: {message.text}")

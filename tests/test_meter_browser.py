@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from meter_harness import (CSP, KEY, LAUNCH_ARGS, VARIANTS, Server, Site, build_site, built_asset,
+from meter_harness import (CSP, BrowserReader, KEY, LAUNCH_ARGS, VARIANTS, Server, Site, build_site, built_asset,
                            chromium_path)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,27 +67,11 @@ def browser():
         browser.close()
 
 
-class Reader:
-    """One reader: a fresh browser context (empty storage) whose pages report every error."""
+class Reader(BrowserReader):
+    """One anonymous reader of metered articles."""
 
     def __init__(self, browser, **context_options):
-        self.context = browser.new_context(**context_options)
-        self.context.add_init_script(RECORDER)
-        self.errors: list[str] = []
-        self.console: list[str] = []
-        self.page = self.new_page()
-
-    def new_page(self) -> Page:
-        page = self.context.new_page()
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        page.on("console", self._on_console)
-        return page
-
-    def _on_console(self, message) -> None:
-        self.console.append(message.text)
-        # The test sites have no favicon; Chromium's automatic request for it is not the meter's business.
-        if message.type in ("error", "warning") and "favicon" not in (message.location or {}).get("url", ""):
-            self.errors.append(f"console {message.type}: {message.text}")
+        super().__init__(browser, (RECORDER,), **context_options)
 
     def read(self, url: str, page: Page | None = None) -> dict:
         """Open url and return the detail of its ssg:meter event."""

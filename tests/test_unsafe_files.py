@@ -3,11 +3,14 @@ a traceback or a silent gap; `ssg check` refuses what `ssg build` refuses."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import NOW, article, build_site, make_site, run_cli
+from conftest import NOW, REPO, article, build_site, make_site, run_cli
 from ssg.check import check_site
 from ssg.errors import BuildFailed
 from ssg.pipeline import BuildOptions
@@ -128,14 +131,8 @@ def test_a_generator_bug_is_an_internal_error_not_a_template_error(tmp_path: Pat
     assert result.returncode == 0 or (result.returncode == 2 and "internal error" in result.stderr)
 
 
-def run_without_root_powers(*args: str) -> "subprocess.CompletedProcess":
+def run_without_root_powers(*args: str) -> subprocess.CompletedProcess:
     """`ssg ARGS` with the file permission overrides of root dropped, so unreadable means unreadable."""
-    import shutil
-    import subprocess
-    import sys
-
-    from conftest import REPO
-
     if os.geteuid() != 0:
         command = [sys.executable, "-m", "ssg.cli", *args]
     elif shutil.which("setpriv"):
