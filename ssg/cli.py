@@ -78,6 +78,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", type=Path)
     p.set_defaults(run=run_init)
 
+    p = commands.add_parser("import", help="turn a WordPress export, a Jekyll site or a Hugo site into this site")
+    sources = p.add_subparsers(dest="import_kind", required=True, metavar="SOURCE")
+    for kind, what in (("wordpress", "a WordPress export (WXR) file"), ("jekyll", "a Jekyll site folder"),
+                       ("hugo", "a Hugo site folder")):
+        q = sources.add_parser(kind, help=f"import {what}")
+        q.add_argument("source", type=Path, metavar="EXPORT.xml" if kind == "wordpress" else "SRC")
+        q.add_argument("--site", type=Path, default=Path("."),
+                       help="the site to write (default .); a folder without site.yaml becomes a new site")
+        q.add_argument("--force", action="store_true", help="overwrite files that already exist in the site")
+        if kind == "wordpress":
+            q.add_argument("--uploads", type=Path, metavar="DIR",
+                           help="the old site's wp-content/uploads folder, to copy the files the posts use")
+        q.set_defaults(run=run_import)
+
     p = commands.add_parser("check", help="validate content and internal links without writing output")
     _site_options(p)
     p.set_defaults(run=run_check)
@@ -183,6 +197,28 @@ def run_check(args: argparse.Namespace) -> int:
     if errors:
         raise SsgError(errors)
     print("no problems found")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from .importers.writer import write_site
+
+    if args.import_kind == "wordpress":
+        from .importers.wordpress import read_wordpress
+
+        imported = read_wordpress(args.source, args.uploads)
+    elif args.import_kind == "jekyll":
+        from .importers.jekyll import read_jekyll
+
+        imported = read_jekyll(args.source)
+    else:
+        from .importers.hugo import read_hugo
+
+        imported = read_hugo(args.source)
+    report = write_site(imported, args.site, force=args.force)
+    for line in report.lines():
+        print(line)
+    print(f"build it with: ssg build --site {args.site}")
     return 0
 
 
