@@ -51,7 +51,8 @@ def assemble_site(documents: list[Document], sources: Sources, config: SiteConfi
     copied += [asset for d in published for asset in d.assets]
 
     return Site(articles=tuple(articles), pages=tuple(pages), sections=tuple(sections), tags=tuple(tags),
-                by_author=by_author, authors=authors, related=related, assets=tuple(sorted(copied)), built_at=now)
+                by_author=by_author, authors=authors, related=related, assets=tuple(sorted(copied)), built_at=now,
+                static=sources.static)
 
 
 def _group(articles, kind, keys_of, path_of) -> list[Group]:

@@ -89,6 +89,7 @@ class SiteConfig:
     description: str = ""
     authors: dict[str, AuthorInfo] = field(default_factory=dict)
     sections: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()  # globs of files under content/ that are not inputs ("*.Rmd", "drafts/")
     meter: MeterConfig | None = None
     access: AccessConfig | None = None
 

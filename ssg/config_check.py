@@ -94,6 +94,10 @@ class SettingsCheck:
         if not isinstance(sections, list) or not all(isinstance(s, str) for s in sections):
             self.fail("sections", "'sections' must be a list of section names")
             sections = []
+        ignore = data.get("ignore", list(defaults["ignore"]))
+        if not isinstance(ignore, list) or not all(isinstance(g, str) and g.strip() for g in ignore):
+            self.fail("ignore", "'ignore' must be a list of file patterns under content/, like ['*.Rmd', 'drafts/']")
+            ignore = []
         description = data.get("description", defaults["description"])
         if not isinstance(description, str):
             self.fail("description", "'description' must be text")
@@ -109,6 +113,7 @@ class SettingsCheck:
             description=description,
             authors=self.authors(data.get("authors", defaults["authors"])),
             sections=tuple(sections),
+            ignore=tuple(g.strip() for g in ignore),
             meter=self.meter(data.get("meter", defaults["meter"])),
             access=self.access(data.get("access"), audience=base_url),
         )

@@ -7,6 +7,7 @@ import stat
 CONFIG_FILE = "site.yaml"
 CONTENT_DIR = "content"
 THEMES_DIR = "themes"
+STATIC_DIR = "static"         # files copied to the output root as they are (Hugo's convention)
 OUTPUT_DIR = "_site"          # the default output folder
 CACHE_DIR = ".ssg-cache"
 

@@ -88,3 +88,4 @@ class Site:
     related: dict[str, tuple[Document, ...]]  # article path -> "More in {section}" articles
     assets: tuple[tuple[str, str], ...]       # (file under content/, output path)
     built_at: datetime
+    static: tuple[str, ...] = ()              # files under static/, copied to the same path under the output root

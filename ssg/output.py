@@ -14,7 +14,7 @@ from stat import S_ISLNK, S_ISREG
 from typing import Iterator
 
 from .errors import SourceError, SsgError
-from .folders import CACHE_DIR, CONTENT_DIR, THEMES_DIR
+from .folders import CACHE_DIR, CONTENT_DIR, STATIC_DIR, THEMES_DIR
 from .freshness import page_digest
 from .meter import minified
 from .pages import Page, document_page
@@ -110,7 +110,8 @@ def check_output_folder(site_dir: Path, out_dir: Path) -> None:
     sources, a folder holding the site, the home folder (or one holding it) or the root of the file system."""
     site, out = site_dir.resolve(), out_dir.resolve()
     if out == site or site.is_relative_to(out) or out.is_relative_to(site / CONTENT_DIR) \
-            or out.is_relative_to(site / THEMES_DIR) or out.is_relative_to(site / CACHE_DIR):
+            or out.is_relative_to(site / THEMES_DIR) or out.is_relative_to(site / CACHE_DIR) \
+            or out.is_relative_to(site / STATIC_DIR):
         raise SsgError(SourceError(str(out_dir), 0, "the output folder must not contain or sit inside the "
                                                     "site's sources; use a folder like _site"))
     if out == Path(out.anchor) or any(home.is_relative_to(out) for home in _homes()):
@@ -283,9 +284,12 @@ def render_one(state: RenderState, task: RenderTask) -> RenderResult:
 
 
 def copied_files(loaded) -> Iterator[tuple[str, Path]]:
-    """Files copied as they are: content images and attachments, and the theme's fingerprinted assets
-    (its JavaScript without comments and indentation, see meter.minified)."""
+    """Files copied as they are: content images and attachments, the site's static/ folder, and the theme's
+    fingerprinted assets (its JavaScript without comments and indentation, see meter.minified)."""
     for name, target in loaded.site.assets:
         yield target.lstrip("/"), loaded.content_dir / name
+    static_dir = loaded.content_dir.parent / STATIC_DIR
+    for name in loaded.site.static:
+        yield name, static_dir / name
     for name, fingerprinted in loaded.theme.fingerprinted.items():
         yield fingerprinted, loaded.theme.static[name]

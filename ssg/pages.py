@@ -14,12 +14,14 @@ from typing import Any, Callable, Iterator
 from . import meter, urls
 from .config import SiteConfig
 from .errors import SourceError
+from .folders import CONTENT_DIR, STATIC_DIR
 from .model import Document, Group, Site
 from .structured import article_jsonld
 
 FEED_ENTRIES = 20
 MAX_NAME_BYTES = 255  # the longest file name most file systems take
 NEWS_SITEMAP_HOURS = 48
+QUERY_ALIASES = "query-aliases.json"  # the output file and its template
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +61,13 @@ class SiteNav:
     sections: tuple[SectionLink, ...]
     pages: tuple[PageLink, ...]
     year: int
+    query_aliases: bool = False  # the home and 404 pages load the script that follows old URLs like /?p=123
 
 
 def site_nav(site: Site) -> SiteNav:
     return SiteNav(sections=tuple(SectionLink(g.name, g.slug, g.path) for g in site.sections),
-                   pages=tuple(PageLink(d.title, d.path) for d in site.pages), year=site.built_at.year)
+                   pages=tuple(PageLink(d.title, d.path) for d in site.pages), year=site.built_at.year,
+                   query_aliases=any("?" in alias for d in (*site.articles, *site.pages) for alias in d.aliases))
 
 
 def _digests(documents) -> str:
@@ -121,9 +125,27 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
     yield from account_pages(config)
     for document in (*site.articles, *site.pages):
         for alias in document.aliases:
+            if "?" in alias:
+                continue  # in query-aliases.json, below
             yield Page(urls.output_file(alias), "redirect.html",
                        partial(dict, page=page_head(config, document.path, document.title, "redirect", noindex=True),
                                target=document), shows=f"redirect|{alias}|{document.digest}", owner=document)
+    yield from query_alias_map(site, config)
+
+
+def query_alias_map(site: Site, config: SiteConfig) -> Iterator[Page]:
+    """Old URLs with a query (/?p=123) land on the home page, or on the 404 page where the site has no page at
+    their path (/index.php?p=123): static hosts ignore the query. Those two pages load a small script that
+    looks the URL up in this map ({"/?p=123": "/news/vote/"}, links under the base path) and goes on."""
+    targets = {}
+    for document in (*site.articles, *site.pages):
+        for alias in document.aliases:
+            if found := urls.query_alias(alias):
+                path, query = found
+                targets[f"{urls.link(config.base_path, path)}?{query}"] = urls.link(config.base_path, document.path)
+    if targets:
+        shows = hashlib.sha1(repr(sorted(targets.items())).encode()).hexdigest()
+        yield Page(QUERY_ALIASES, QUERY_ALIASES, partial(dict, targets=targets), shows=f"query-aliases|{shows}")
 
 
 def account_pages(config: SiteConfig) -> Iterator[Page]:
@@ -231,12 +253,16 @@ def _newest(articles: tuple[Document, ...]) -> datetime | None:
 
 
 
-def find_collisions(pages: list[Page], copied: tuple[tuple[str, str], ...]) -> list[SourceError]:
+def find_collisions(pages: list[Page], copied: tuple[tuple[str, str], ...],
+                    static: tuple[str, ...] = ()) -> list[SourceError]:
     """Two inputs must never claim one output file (last writer wins would lose one silently), nor a file
     where another needs a folder (/robots.txt/ beside robots.txt). `copied` is (content path, URL path) of
-    the files copied from content/. Each error names both claimants, with their lines."""
+    the files copied from content/, `static` the files of static/. Each error names both claimants, with
+    their lines."""
     owners: dict[str, Document | str | None] = {}
-    claims = [(page.output, page.owner) for page in pages] + [(url.lstrip("/"), name) for name, url in copied]
+    claims = [(page.output, page.owner) for page in pages]
+    claims += [(url.lstrip("/"), f"{CONTENT_DIR}/{name}") for name, url in copied]
+    claims += [(name, f"{STATIC_DIR}/{name}") for name in static]
     errors = []
     for output, owner in claims:
         if output in owners:
@@ -260,7 +286,7 @@ def find_collisions(pages: list[Page], copied: tuple[tuple[str, str], ...]) -> l
 def _where(owner: Document | str | None) -> tuple[str, int]:
     if isinstance(owner, Document):
         return owner.source, owner.source_line
-    return (f"content/{owner}", 0) if owner else ("content", 0)  # a tag or author page: its name is too long
+    return (owner, 0) if owner else (CONTENT_DIR, 0)  # a file copied as it is; a tag or author page
 
 
 def _collision(output: str, owner: Document | str | None, other: Document | str | None) -> list[SourceError]:
@@ -273,6 +299,6 @@ def _collision(output: str, owner: Document | str | None, other: Document | str 
     if other is None:
         return [SourceError(path, line, f"URL {url} is reserved for a page the generator makes; choose another "
                                         "'slug' or alias")]
-    where = f"{other.source}:{other.source_line}" if isinstance(other, Document) else f"content/{other}"
+    where = f"{other.source}:{other.source_line}" if isinstance(other, Document) else other
     return [SourceError(path, line, f"URL {url} is also produced by {where}; give one of them a different "
                                     "'slug' or 'aliases'")]

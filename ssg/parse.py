@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date as Date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from . import urls
@@ -21,6 +22,15 @@ from .sources import bundle_of, is_bundle_index
 FRONT_MATTER_KEYS = ("title", "date", "author", "authors", "section", "tags", "summary", "image", "slug",
                      "draft", "metered", "access", "updated", "aliases", "layout", "params")
 IMAGE_KEYS = ("src", "alt", "caption", "credit")
+# Keys other generators read, and what this one calls them: an archive brought from Jekyll, Hugo or
+# WordPress uses them everywhere, and an edit-distance guess ("description" -> "section") would mislead.
+FOREIGN_KEYS = {
+    "description": "'summary'", "excerpt": "'summary'", "categories": "'tags' (and 'section' for the first)",
+    "category": "'section'", "lastmod": "'updated'", "last_modified_at": "'updated'", "modified": "'updated'",
+    "published": "'draft: true' (for 'published: false')", "redirect_from": "'aliases'",
+    "permalink": "'slug' (the URL pattern is site.yaml's 'permalink')", "url": "'slug' (and 'aliases' for old URLs)",
+    "tag": "'tags'", "publishDate": "'date'", "featured_image": "'image'", "cover": "'image'",
+}
 # The build works out times around a date (the news sitemap keeps an article for 48 hours), so a date
 # keeps a week clear of the ends of Python's calendar, in any time zone.
 DATE_RANGE = (datetime(1, 1, 8, tzinfo=timezone.utc), datetime(9999, 12, 24, tzinfo=timezone.utc))
@@ -156,10 +166,7 @@ class _FieldReader:
         meta = self.meta
         for key in meta:
             if key not in FRONT_MATTER_KEYS:
-                hint = difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1)
-                self.fail(str(key), f"unknown front matter key '{key}'"
-                                    + (f" (did you mean '{hint[0]}'?)" if hint else
-                                       "; put custom fields under 'params:'"))
+                self.fail(str(key), unknown_key(str(key)))
         title = self.text("title")
         if not title:
             self.fail("title", "'title' is required: add a line like 'title: \"Headline\"'")
@@ -186,7 +193,9 @@ class _FieldReader:
         self.check_named("section", (section,))
 
         stem = parts[-2] if is_bundle_index(relative) and len(parts) > 1 else parts[-1].rsplit(".", 1)[0]
-        slug = self.text("slug") or urls.slugify(stem)
+        # Jekyll and WordPress keep escapes like "%e2%80%93" in file names and slugs; decoded once, as
+        # Jekyll does, the page is served at the URL a reader's browser asks for.
+        slug = unquote(self.text("slug")) or urls.slugify(unquote(stem))
         if not slug or "/" in slug or "\\" in slug or slug in (".", ".."):
             self.fail("slug", f"'slug' must be one URL segment with no '/' or '..', got {shown(slug)}")
             slug = urls.slugify(stem) or "untitled"
@@ -205,7 +214,10 @@ class _FieldReader:
             if not inside:
                 self.fail("aliases", f"alias {shown(alias)} must be a path inside the site starting with '/', "
                                      "like /2026/11/old-slug/")
-        aliases = tuple(urls.normalize_path(a) for a in aliases)
+            elif "?" in alias and not urls.query_alias(alias):
+                self.fail("aliases", f"alias {shown(alias)} has a query a static host cannot tell apart: an old "
+                                     "URL with a query must be one name and value, like /?p=123 or /?page_id=7")
+        aliases = tuple(alias if "?" in alias else urls.normalize_path(alias) for alias in aliases)
 
         draft = self.get("draft", bool, False, "true or false")
         access = self.access(kind, settings.signed_in)
@@ -291,6 +303,16 @@ class _FieldReader:
             return None
         size = image_size(target) if target is not None else None
         return Image(url=url, width=size[0] if size else None, height=size[1] if size else None, **texts)
+
+
+def unknown_key(key: str) -> str:
+    """The message for a front matter key this generator does not read, with the key it does read."""
+    if key in FOREIGN_KEYS:
+        return (f"unknown front matter key '{key}': here it is {FOREIGN_KEYS[key]}; to convert a whole site "
+                "from Jekyll, Hugo or WordPress, run `ssg import`")
+    hint = difflib.get_close_matches(key, FRONT_MATTER_KEYS, n=1, cutoff=0.8)
+    return f"unknown front matter key '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else
+                                                 "; put custom fields under 'params:'")
 
 
 def _is_iso_date(value: Any) -> bool:

@@ -163,7 +163,7 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
                                        current.renderer, progress)
             content = "" if documents.errors else content_digest(
                 options.digest_inputs(), inputs.config, inputs.theme, documents.documents,
-                [(name, inputs.content_stats[name]) for name in inputs.sources.assets])
+                inputs.copied_stats())
             settled = stat if stats_settled(inputs.stats, started) else ""
             if still_right(record, now, in_place, stat=settled, content=content):
                 if settled and record.stat != settled:  # the same content under new times: next time the stat will do
@@ -213,7 +213,7 @@ def load_site(options: BuildOptions, inputs: Inputs, documents: Documents, sessi
     site = assemble_site(documents.documents, inputs.sources, config, now.astimezone(config.tzinfo),
                          drafts=options.drafts, future=options.future)
     pages = list(site_pages(site, config))
-    errors = [*documents.errors, *find_collisions(pages, site.assets)]
+    errors = [*documents.errors, *find_collisions(pages, site.assets, site.static)]
     if errors:
         raise BuildFailed(errors)
     cache = session.cache

@@ -4,6 +4,7 @@ This is the one module that looks at content/ (listing and stats); documents.py 
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import hashlib
 import os
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, SourceError
-from .folders import CONFIG_FILE, CONTENT_DIR, THEMES_DIR, unsafe_entry
+from .folders import CONFIG_FILE, CONTENT_DIR, STATIC_DIR, THEMES_DIR, unsafe_entry
 from .theme import Theme, load_theme
 
 if TYPE_CHECKING:  # cryptography is imported only by sites that let readers sign in
@@ -25,6 +26,7 @@ MARKDOWN_SUFFIXES = (".md", ".markdown")
 class Sources:
     documents: tuple[str, ...]   # paths relative to content/, with forward slashes, sorted
     assets: tuple[str, ...]
+    static: tuple[str, ...] = ()  # paths relative to the site's static/ folder, copied to the output root as they are
 
 
 def is_ignored(name: str) -> bool:
@@ -33,40 +35,63 @@ def is_ignored(name: str) -> bool:
             or name.startswith(".#"))
 
 
-def discover_sources(content_dir: Path, site_root: str) -> tuple[Sources, dict[str, tuple[int, int]]]:
-    """List content/ with each file's (size, mtime_ns); raise BuildFailed naming every entry that must not
-    be read (see folders.unsafe_entry). Directory entries tell links and special files apart without a
+def discover_sources(content_dir: Path, site_root: str,
+                     ignore: tuple[str, ...] = ()) -> tuple[Sources, dict[str, tuple[int, int]]]:
+    """List content/ with each file's (size, mtime_ns), leaving out what site.yaml's `ignore` names; raise
+    BuildFailed naming every entry that must not be read (see folders.unsafe_entry)."""
+    files, stats, errors = list_files(content_dir, CONTENT_DIR, site_root, ignore)
+    if errors:
+        raise BuildFailed(errors)
+    documents = [name for name in files if name.endswith(MARKDOWN_SUFFIXES)]
+    assets = [name for name in files if not name.endswith(MARKDOWN_SUFFIXES)]
+    return Sources(tuple(documents), tuple(assets)), stats
+
+
+def list_files(root: Path, label: str, site_root: str, ignore: tuple[str, ...] = ()
+               ) -> tuple[list[str], dict[str, tuple[int, int]], list[SourceError]]:
+    """Every file under `root` (paths relative to it, sorted) with its (size, mtime_ns), and an error for
+    every entry that must not be read. Directory entries tell links and special files apart without a
     system call, so the full check runs only for those."""
-    documents: list[str] = []
-    assets: list[str] = []
+    files: list[str] = []
     stats: dict[str, tuple[int, int]] = {}
     errors: list[SourceError] = []
-    pending = [(str(content_dir), "")]
+    pending = [(str(root), "")]
     while pending:
         folder, prefix = pending.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            errors.append(SourceError(f"{CONTENT_DIR}/{prefix}".rstrip("/"), 0, _unreadable(exc)))
+            errors.append(SourceError(f"{label}/{prefix}".rstrip("/"), 0, _unreadable(exc)))
             continue
         for entry in entries:
+            relative = prefix + entry.name
             if is_ignored(entry.name):
                 continue
-            relative = prefix + entry.name
             special = entry.is_symlink() or not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False))
             why = unsafe_entry(entry.path, site_root) if special else None
             if why:
-                errors.append(SourceError(f"{CONTENT_DIR}/{relative}", 0, why))
+                errors.append(SourceError(f"{label}/{relative}", 0, why))
             elif entry.is_dir():
-                if not entry.is_symlink():  # links to folders are not walked, as before
+                if not entry.is_symlink() and not matches(ignore, relative, folder=True):  # links to folders are not walked
                     pending.append((entry.path, relative + "/"))
-            else:
+            elif not matches(ignore, relative):
                 stat = entry.stat()
                 stats[relative] = (stat.st_size, stat.st_mtime_ns)
-                (documents if entry.name.endswith(MARKDOWN_SUFFIXES) else assets).append(relative)
-    if errors:
-        raise BuildFailed(sorted(errors, key=lambda e: e.path))
-    return Sources(tuple(sorted(documents)), tuple(sorted(assets))), stats
+                files.append(relative)
+    return sorted(files), stats, sorted(errors, key=lambda e: e.path)
+
+
+def matches(patterns: tuple[str, ...], relative: str, folder: bool = False) -> bool:
+    """Whether a path under content/ is one site.yaml's `ignore` leaves out. As in .gitignore, a pattern
+    without a slash matches a name at any depth ("*.Rmd"), one ending in a slash matches folders only."""
+    name = relative.rpartition("/")[2]
+    for pattern in patterns:
+        if pattern.endswith("/") and not folder:
+            continue
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(relative, pattern) or "/" not in pattern and fnmatch.fnmatchcase(name, pattern):
+            return True
+    return False
 
 
 def theme_files(site_dir: Path, theme: str) -> list[Path]:
@@ -117,6 +142,12 @@ class Inputs:
     sources: Sources
     stats: tuple[tuple[str, int, int], ...]   # (file, size, mtime_ns) of every input file
     content_stats: dict[str, tuple[int, int]]  # the same (size, mtime_ns) by path under content/
+    static_stats: dict[str, tuple[int, int]]   # and by path under static/
+
+    def copied_stats(self) -> list[tuple[str, tuple[int, int]]]:
+        """(file, (size, mtime_ns)) of every file copied as it is, from content/ and from static/."""
+        return ([(name, self.content_stats[name]) for name in self.sources.assets]
+                + [(f"{STATIC_DIR}/{name}", stat) for name, stat in self.static_stats.items()])
 
 
 def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | None = None) -> Inputs:
@@ -131,17 +162,27 @@ def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | N
     refuse_unsafe(theme_files(site_dir, config.theme), site_dir, site_root)  # before load_theme reads them
     theme = load_theme(site_dir, config.theme)
     content_dir = site_dir / CONTENT_DIR
-    sources, content_stats = discover_sources(content_dir, site_root) if content_dir.is_dir() else (Sources((), ()), {})
+    sources, content_stats = (discover_sources(content_dir, site_root, config.ignore) if content_dir.is_dir()
+                              else (Sources((), ()), {}))
+    static_dir = site_dir / STATIC_DIR
+    refuse_unsafe([static_dir], site_dir, site_root)
+    static, static_stats = [], {}
+    if static_dir.is_dir() and not static_dir.is_symlink():
+        static, static_stats, errors = list_files(static_dir, STATIC_DIR, site_root)
+        if errors:
+            raise BuildFailed(errors)
+        sources = dataclasses.replace(sources, static=tuple(static))
     others = [str(site_dir / CONFIG_FILE)]
     if config.access is not None:
         others.append(str(site_dir / config.access.keys))
     for folder in theme.folders:
         others += sorted(str(f) for f in folder.rglob("*") if f.is_file())
     stats = [(name, size, mtime) for name, (size, mtime) in content_stats.items()]
+    stats += [(f"{STATIC_DIR}/{name}", size, mtime) for name, (size, mtime) in static_stats.items()]
     for name in others:
         stat = os.stat(name)
         stats.append((name, stat.st_size, stat.st_mtime_ns))
-    return Inputs(config, theme, content_dir, sources, tuple(stats), content_stats)
+    return Inputs(config, theme, content_dir, sources, tuple(stats), content_stats, static_stats)
 
 
 def folder_digests(sources: Sources, stats: dict[str, tuple[int, int]]) -> dict[str, str]:

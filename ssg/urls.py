@@ -37,6 +37,16 @@ def normalize_path(path: str) -> str:
     return path if path.endswith((".html", ".xml")) else path.rstrip("/") + "/"
 
 
+_QUERY_ALIAS = re.compile(r"([^?#]*)\?([A-Za-z_][\w-]*=[\w.~-]+)")
+
+
+def query_alias(alias: str) -> tuple[str, str] | None:
+    """An old URL with a query, like WordPress's /?p=123: (its path, "p=123"), or None when the query is not
+    one name and value. A static host ignores queries, so these are looked up by a script, not a file."""
+    match = _QUERY_ALIAS.fullmatch(alias)
+    return (normalize_path(match.group(1)), match.group(2)) if match else None
+
+
 def is_safe_path(path: str) -> bool:
     """A path stays inside the output folder when it has no '..' and no backslash or NUL."""
     parts = path.split("/")

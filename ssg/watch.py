@@ -12,7 +12,7 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .folders import CACHE_DIR, CONFIG_FILE, CONTENT_DIR, OUTPUT_DIR, THEMES_DIR
+from .folders import CACHE_DIR, CONFIG_FILE, CONTENT_DIR, OUTPUT_DIR, STATIC_DIR, THEMES_DIR
 from .sources import is_ignored
 from .theme import PACKAGE_THEMES
 
@@ -27,7 +27,7 @@ class ChangeKind(enum.Enum):
     CONTENT = "content"     # content/: documents and the files that travel with them
     CONFIG = "config"       # site.yaml
     THEME = "theme"         # a theme's templates and other files: the site's themes/ or a built-in theme
-    STATIC = "static"       # a theme's static/ folder: CSS, scripts, fonts copied into the site
+    STATIC = "static"       # a theme's static/ folder or the site's: files copied into the site as they are
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,8 @@ def classify(path: Path, site_dir: Path) -> ChangeKind | None:
             kind = ChangeKind.CONFIG
         elif parts[:1] == (CONTENT_DIR,):
             kind = ChangeKind.CONTENT
+        elif parts[:1] == (STATIC_DIR,):
+            kind = ChangeKind.STATIC
         elif parts[:1] == (THEMES_DIR,):                               # ("themes", "default", "static", ...)
             kind = ChangeKind.STATIC if parts[2:3] == ("static",) else ChangeKind.THEME
         else:
@@ -129,10 +131,10 @@ class SiteWatcher(FileSystemEventHandler):
         self.observer.start()
 
     def refresh(self, theme_folders: tuple[Path, ...]) -> None:
-        """Watch the folders that exist now: content/ or themes/ may appear later, and site.yaml may switch themes."""
+        """Watch the folders that exist now: content/, themes/ or static/ may appear later, and site.yaml may switch themes."""
         self.theme_folders = tuple(folder.resolve() for folder in theme_folders)
         wanted = {(self.site_dir, False)}  # site.yaml, and content/ or themes/ being created
-        for folder in (self.site_dir / CONTENT_DIR, self.site_dir / THEMES_DIR):
+        for folder in (self.site_dir / CONTENT_DIR, self.site_dir / THEMES_DIR, self.site_dir / STATIC_DIR):
             if folder.is_dir():
                 wanted.add((folder, True))
         for folder in self.theme_folders:  # a built-in theme; the site's own theme is under themes/, watched above

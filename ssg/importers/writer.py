@@ -12,11 +12,10 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from .. import urls
-from ..config import load_config
+from ..config import SiteConfig, load_config
+from ..config_check import SettingsCheck
 from ..errors import SourceError, SsgError
-from ..folders import CONFIG_FILE, CONTENT_DIR
-
-STATIC_DIR = "static"  # copied to the output root as it is (old upload URLs keep working)
+from ..folders import CONFIG_FILE, CONTENT_DIR, STATIC_DIR  # noqa: F401 (importers name files under STATIC_DIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +97,19 @@ def write_site(imported: ImportedSite, dest: Path, force: bool = False) -> Impor
     report = ImportReport(notes=list(imported.notes), remote=sorted(set(imported.remote)),
                           skipped=imported.skipped)
     new_site = not (dest / CONFIG_FILE).is_file()
+    if new_site:
+        settings = dict(imported.settings)
+        if imported.authors:
+            settings["authors"] = imported.authors
+        config = settings_of(settings, dest)
+    else:
+        config = load_config(dest)
+    _give_unique_urls(imported.articles, config.permalink, config.tzinfo)
     planned = [(CONTENT_DIR + "/" + a.relative, a) for a in imported.articles]
     _refuse_clashes(dest, planned, imported.files, force)
     if new_site:
         dest.mkdir(parents=True, exist_ok=True)
-        settings = dict(imported.settings)
-        if imported.authors:
-            settings["authors"] = imported.authors
         (dest / CONFIG_FILE).write_text(_yaml(settings), encoding="utf-8")
-    config = load_config(dest)
     known_authors = set(config.authors)
     for relative, article in planned:
         aliases = new_aliases(article, config.permalink, config.tzinfo, config.base_path)
@@ -126,6 +129,32 @@ def write_site(imported: ImportedSite, dest: Path, force: bool = False) -> Impor
         shutil.copyfile(source, target)
         report.written["files"] += 1
     return report
+
+
+def settings_of(settings: dict[str, Any], dest: Path) -> SiteConfig:
+    """Check the settings an importer chose exactly as a build will, before any file is written."""
+    checker = SettingsCheck(str(dest / CONFIG_FILE), {}, dest)
+    config = checker.site(settings)
+    if checker.errors:
+        raise SsgError(checker.errors)
+    return config
+
+
+def _give_unique_urls(articles: list[Article], permalink: str, tz) -> None:
+    """Old sites reuse slugs (two "hello-world" posts in different years); where two articles would get
+    one file or one URL here, the later one gets "-2", "-3"... in its slug and file name (its old URL
+    becomes an alias, so links to it still land). Bundles keep their folder: a clash there is refused."""
+    files, taken = set(), set()
+    for article in articles:
+        base, number = article.slug, 1
+        while (article.relative in files or new_url(article, permalink, tz) in taken) and \
+                not article.relative.endswith("/index.md"):
+            number += 1
+            folder, _, _ = article.relative.rpartition("/")
+            article.slug = f"{base}-{number}"
+            article.relative = f"{folder}/{article.slug}.md" if folder else f"{article.slug}.md"
+        files.add(article.relative)
+        taken.add(new_url(article, permalink, tz))
 
 
 def _refuse_clashes(dest: Path, planned: list[tuple[str, Article]], files: list[tuple[Path, str]],
