@@ -12,7 +12,9 @@ from typing import Iterator
 
 from . import urls
 from .documents import read_documents
-from .errors import SourceError
+from .errors import SourceError, SsgError
+from .folders import CONFIG_FILE, CONTENT_DIR
+from .safe_yaml import load_yaml
 from .heap import Heap
 from .output import copied_files
 from .pipeline import BuildOptions, LoadedSite, load_site
@@ -33,12 +35,73 @@ class _Links(HTMLParser):
 
 
 def check_site(options: BuildOptions) -> list[SourceError]:
-    """Return one error per broken internal link or missing image (content errors raise BuildFailed)."""
+    """Return one error per broken internal link or missing image, and per piece of another generator's
+    template syntax left in Markdown (content errors raise BuildFailed)."""
     now = options.now or datetime.now(timezone.utc)
     inputs = read_inputs(options.site_dir, options.base_url)
     with opened_session(options.site_dir, False, None) as session:
         documents = read_documents(options.site_dir, inputs, session.cache, options.jobs, Heap())
-        return _check(load_site(options, inputs, documents, session, now))
+        loaded = load_site(options, inputs, documents, session, now)
+        leftovers = [error for name in inputs.sources.documents
+                     for error in template_leftovers(inputs.content_dir / name, f"{CONTENT_DIR}/{name}")]
+        return _check(loaded, settings_links(options.site_dir, loaded.config)) + leftovers
+
+
+# Liquid ({% include x %}, {{ page.title }}) and Hugo shortcodes ({{< figure >}}, {{% note %}}): an archive
+# brought from Jekyll or Hugo keeps them, and the reader would see them as text.
+_TEMPLATE_SYNTAX = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+
+
+def template_leftovers(path: Path, label: str) -> list[SourceError]:
+    """Template syntax outside code in one Markdown file, each as `path:line`. Fenced and indented code
+    and code spans may show template syntax on purpose (a tutorial about Liquid)."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []  # the build reports unreadable files
+    errors, fence, blank_before = [], "", True
+    for number, line in enumerate(lines, 1):
+        opening = _FENCE.match(line)
+        if fence:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) \
+                    and not line.strip().strip(fence[0]):
+                fence = ""
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        indented_code = blank_before and line.startswith(("    ", "\t"))
+        blank_before = not line.strip() or indented_code
+        if indented_code or number == 1 and line.strip() == "---":
+            continue
+        for found in _TEMPLATE_SYNTAX.finditer(_CODE_SPAN.sub("", line)):
+            errors.append(SourceError(label, number, f"template syntax left in Markdown: {found.group(0)[:80]} "
+                                                     "(another generator's tag or shortcode: convert it, or put "
+                                                     "it in `code` to show it; `ssg import` converts the usual ones)"))
+    return errors
+
+
+def settings_links(site_dir: Path, config) -> dict[str, SourceError]:
+    """The links site.yaml puts on many pages (the wall's sign-in, register and subscribe pages), by path,
+    each with the error to report once, against its line in site.yaml, if the site lacks the page."""
+    if config.meter is None:
+        return {}
+    path = site_dir / CONFIG_FILE
+    try:
+        lines = load_yaml(path.read_text(encoding="utf-8-sig"), str(path)).lines
+    except (OSError, SsgError):
+        lines = {}
+    found = {}
+    for key in ("signin_url", "register_url", "subscribe_url"):
+        link = getattr(config.meter, key)
+        if link and link.startswith("/") and not link.startswith("//"):
+            target = urlsplit(link).path
+            line = lines.get(f"meter.{key}") or lines.get("meter", 0)
+            found.setdefault(target, SourceError(f"{CONFIG_FILE}", line, f"meter.{key} links to missing page {link}; "
+                                                 "the paywall of every metered article leads there"))
+    return found
 
 
 def site_files(loaded: LoadedSite) -> Iterator[tuple[str, bytes | Path]]:
@@ -48,7 +111,7 @@ def site_files(loaded: LoadedSite) -> Iterator[tuple[str, bytes | Path]]:
     yield from copied_files(loaded)
 
 
-def _check(loaded) -> list[SourceError]:
+def _check(loaded, site_links: dict[str, SourceError]) -> list[SourceError]:
     base_path = loaded.config.base_path
     files = {}
     for name, data in site_files(loaded):
@@ -64,6 +127,9 @@ def _check(loaded) -> list[SourceError]:
         for link in parser.links:
             target = _target(link, page_path, base_path)
             if target is None or _exists(target, files):
+                continue
+            if target in site_links:  # a setting's link: reported once, against site.yaml
+                errors.append(site_links[target])
                 continue
             where = sources.get(page_path, name)
             kind = "image" if re.search(r"\.(png|jpe?g|gif|webp|svg|avif)$", target, re.I) else "page"

@@ -44,7 +44,12 @@ def query_alias(alias: str) -> tuple[str, str] | None:
     """An old URL with a query, like WordPress's /?p=123: (its path, "p=123"), or None when the query is not
     one name and value. A static host ignores queries, so these are looked up by a script, not a file."""
     match = _QUERY_ALIAS.fullmatch(alias)
-    return (normalize_path(match.group(1)), match.group(2)) if match else None
+    if not match:
+        return None
+    path = normalize_path(match.group(1))
+    if "." in path.rstrip("/").rpartition("/")[2]:  # a script of the old site, /index.php, is a file
+        path = path.rstrip("/")
+    return path, match.group(2)
 
 
 def is_safe_path(path: str) -> bool:

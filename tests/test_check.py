@@ -86,13 +86,40 @@ def test_cli_check_exit_codes(site, capsys):
     assert not (site / "_site").exists()
 
 
-def test_theme_links_to_missing_meter_pages_are_found(tmp_path):
-    # A metered site must have the sign-in and subscribe pages its paywall links to.
-    site = make_site(tmp_path, {"content/news/a.md": article("A", body="One.\n\nTwo.\n\nThree.\n")},
-                     site_yaml=SITE_YAML.replace("meter: false", "meter:\n  limit: 2"))
+def test_missing_meter_pages_are_reported_once_against_site_yaml(tmp_path):
+    # A metered site must have the sign-in and subscribe pages its paywall links to; every article links
+    # there, but the mistake is one line of site.yaml, so it is reported once, there.
+    files = {f"content/news/a{n}.md": article(f"A{n}", body="One.\n\nTwo.\n\nThree.\n") for n in range(3)}
+    site = make_site(tmp_path, files, site_yaml=SITE_YAML.replace(
+        "meter: false", "meter:\n  limit: 2\n  subscribe_url: /join/"))
     problems = check(site)
-    assert "content/news/a.md: links to missing page /signin/" in problems
-    assert "content/news/a.md: links to missing page /subscribe/" in problems
+    meter_line = SITE_YAML.splitlines().index("meter: false") + 1
+    assert problems == [
+        f"site.yaml:{meter_line}: meter.signin_url links to missing page /signin/; "
+        "the paywall of every metered article leads there",
+        f"site.yaml:{meter_line + 2}: meter.subscribe_url links to missing page /join/; "
+        "the paywall of every metered article leads there"]
+    (site / "content/pages/join.md").parent.mkdir(parents=True)
+    (site / "content/pages/join.md").write_text("---\ntitle: Join\n---\nJoin us.\n", encoding="utf-8")
+    assert [p for p in check(site) if "/join/" in p] == []
+
+
+def test_template_syntax_left_in_markdown_is_flagged_outside_code(tmp_path):
+    body = ("Intro {{ site.baseurl }}/x.\n\n"
+            "{% include signup.html %}\n\n"
+            "{{< youtube abc123 >}}\n\n"
+            "Shown as code: `{% raw %}` and `{{ page.title }}`.\n\n"
+            "```liquid\n{% for post in site.posts %}\n```\n\n"
+            "    {{ indented code }}\n\n"
+            "After the fence {{% note %}}.\n")
+    site = make_site(tmp_path, {"content/news/a.md": article("A", body=body)})
+    problems = [p for p in check(site) if "template syntax" in p]
+    first = article("A", body="").count("\n") + 1  # the line the body starts on
+    assert [p.split(": template")[0] for p in problems] == [
+        f"content/news/a.md:{first}", f"content/news/a.md:{first + 2}", f"content/news/a.md:{first + 4}",
+        f"content/news/a.md:{first + 14}"]
+    assert "{% include signup.html %}" in problems[1]
+    assert "{{< youtube abc123 >}}" in problems[2]
 
 
 def test_under_a_base_path_the_theme_links_check_clean(tmp_path):
