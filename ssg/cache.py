@@ -248,7 +248,7 @@ class BuildCache:
 
     @_guarded
     def outputs(self, folder: Path) -> dict[str, tuple[str, str]]:
-        rows = self.db.execute("SELECT name, key, hash FROM outputs WHERE folder=?", (str(folder.resolve()),))
+        rows = self.db.execute("SELECT name, key, hash FROM outputs WHERE folder=?", (self._folder_key(folder),))
         outputs = {name: (key, digest) for name, key, digest in rows}
         with self._reading("the list of output files"):
             if _ESCAPING_NAME.search("\n".join(outputs)):
@@ -259,13 +259,21 @@ class BuildCache:
     def store_outputs(self, folder: Path, outputs: dict[str, tuple[str, str]],
                       previous: dict[str, tuple[str, str]]) -> None:
         """Record what each output file was made from; only rows that differ are written."""
-        where = str(folder.resolve())
+        where = self._folder_key(folder)
         with self.db:
             self.db.executemany("DELETE FROM outputs WHERE folder=? AND name=?",
                                 [(where, name) for name in previous.keys() - outputs.keys()])
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
                                 [(where, name, key, digest) for name, (key, digest) in outputs.items()
                                  if previous.get(name) != (key, digest)])
+
+    def _folder_key(self, folder: Path) -> str:
+        """How the cache names an output folder: by its path inside the site when it is there (_site), so a
+        cache restored with the site onto another path, as CI does on each checkout, still knows it."""
+        resolved, site = folder.resolve(), self.folder.parent.resolve()
+        if self._temporary is None and resolved.is_relative_to(site):
+            return resolved.relative_to(site).as_posix()
+        return str(resolved)
 
     def close(self) -> None:
         if self.db is not None and self._temporary is None:

@@ -13,12 +13,12 @@ from .cache import BuildCache, CachedDocument
 from .config import SiteConfig
 from .errors import SourceError
 from .folders import CONTENT_DIR
-from .freshness import document_digest
+from .freshness import document_digest, files_digest
 from .heap import Heap
 from .markup import MarkdownRenderer
 from .model import Document
 from .parse import ParseSettings, parse_document
-from .sources import Inputs, Sources, folder_digests
+from .sources import Inputs, Sources, files_beside, folder_digests
 from .theme import Theme
 from .workers import ProgressCallback, run_tasks
 
@@ -41,6 +41,7 @@ class ParseTask:
     folder_digest: str
     settings_digest: str
     cached_digest: str | None
+    beside: tuple[str, ...] = ()   # the files in its folder (see sources.files_beside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,8 @@ def read_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, jobs: int 
         cached = cache.documents()
     heap.freeze()  # the stored entries, 10,000 documents on a large site
     sources, stats = inputs.sources, inputs.content_stats
-    beside = folder_digests(sources, stats)
+    beside = files_beside(sources)
+    folder_stats = folder_digests(beside, stats)
     settings = parse_settings(site_dir, inputs.config, inputs.theme, sources)
     settings_digest = settings.digest()
     documents: dict[str, Document] = {}
@@ -74,11 +76,11 @@ def read_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, jobs: int 
     for relative in sources.documents:
         size, mtime_ns = stats[relative]
         entry = cached.get(relative)
-        if entry and entry.still_valid(mtime_ns, size, beside[relative]):
+        if entry and entry.still_valid(mtime_ns, size, folder_stats[relative]):
             documents[relative] = entry.document
         else:
-            tasks.append(ParseTask(relative, mtime_ns, size, beside[relative], settings_digest,
-                                   entry.digest if entry else None))
+            tasks.append(ParseTask(relative, mtime_ns, size, folder_stats[relative], settings_digest,
+                                   entry.digest if entry else None, beside[relative]))
     errors: list[SourceError] = []
     parsed = []
     stored = []
@@ -125,7 +127,8 @@ def parse_one(state: ParseState, task: ParseTask) -> ParseResult:
         raw = (state.settings.content_dir / task.relative).read_bytes()
     except OSError as exc:
         return ParseResult(task, "", None, [SourceError(label, 0, f"cannot be read ({exc.strerror or exc})")])
-    digest = document_digest(raw, task.relative, task.settings_digest, task.folder_digest)
+    digest = document_digest(raw, task.relative, task.settings_digest,
+                             files_digest(state.settings.content_dir, task.beside))
     if digest == task.cached_digest:
         return ParseResult(task, digest, None, [])
     try:

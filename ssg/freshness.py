@@ -29,6 +29,7 @@ import markdown
 import pygments
 
 from . import __version__
+from .markup import image_size
 from .model import Document, Site
 from .pages import NEWS_SITEMAP_HOURS
 from .theme import PACKAGE_THEMES, Theme
@@ -76,9 +77,24 @@ def content_digest(options_seen: tuple, config, theme: Theme, documents: list[Do
     return hashlib.sha1(seen.encode()).hexdigest()
 
 
-def document_digest(raw: bytes, relative: str, settings_digest: str, folder_digest: str) -> str:
-    """Everything a Document is made of: its bytes, its path (slug, section), settings, the files beside it."""
-    return hashlib.sha1(raw + f"|{relative}|{settings_digest}|{folder_digest}".encode()).hexdigest()
+def document_digest(raw: bytes, relative: str, settings_digest: str, files: str) -> str:
+    """Everything a Document is made of: its bytes, its path (slug, section), settings, the files beside it
+    (see files_digest)."""
+    return hashlib.sha1(raw + f"|{relative}|{settings_digest}|{files}".encode()).hexdigest()
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".tif", ".tiff")
+
+
+def files_digest(content_dir: Path, names: tuple[str, ...]) -> str:
+    """What a document's HTML takes from the files beside it: their names, and the pixel size of images
+    (read from the header only). Neither times nor paths: a site restored by CI onto a new checkout, every
+    file's time new, still finds its documents in the cache."""
+    parts = []
+    for name in names:
+        size = image_size(content_dir / name) if name.lower().endswith(IMAGE_SUFFIXES) else None
+        parts.append(f"{name}:{size}")
+    return hashlib.sha1("|".join(parts).encode()).hexdigest() if parts else ""
 
 
 def site_digest(config, nav, theme: Theme) -> str:

@@ -70,9 +70,19 @@ class Manifest:
     files: frozenset[str]       # the files builds of that site wrote there
 
 
-def site_marker(site_dir: Path) -> str:
-    """Names the site without telling its path to whoever the output is published to."""
-    return hashlib.sha1(str(site_dir.resolve()).encode()).hexdigest()[:16]
+def site_marker(site_dir: Path, out_dir: Path) -> str:
+    """Names the site without telling its path to whoever the output is published to. An output folder
+    inside the site folder is the site's wherever the two are moved together (a CI runner restores the
+    output and cache onto a new checkout): there the marker is the output's place in the site."""
+    site, out = site_dir.resolve(), out_dir.resolve()
+    where = "./" + out.relative_to(site).as_posix() if out.is_relative_to(site) else str(site)
+    return hashlib.sha1(where.encode()).hexdigest()[:16]
+
+
+def is_this_site(marker: str, site_dir: Path, out_dir: Path) -> bool:
+    """Whether a manifest's marker names this site: today's marker, or the one builds before moved sites
+    were recognised wrote (the site folder's path)."""
+    return marker in (site_marker(site_dir, out_dir), hashlib.sha1(str(site_dir.resolve()).encode()).hexdigest()[:16])
 
 
 def read_manifest(out_dir: Path) -> Manifest | None:
@@ -88,9 +98,9 @@ def manifest_bytes(site: str, files: set[str]) -> bytes:
     return json.dumps({"generator": "ssg", "site": site, "files": sorted(files)}, indent=0).encode() + b"\n"
 
 
-def owned_files(manifest: Manifest | None, site: str) -> frozenset[str]:
+def owned_files(manifest: Manifest | None, site_dir: Path, out_dir: Path) -> frozenset[str]:
     """The files builds of this site wrote into the output: the ones a build may remove."""
-    return manifest.files if manifest is not None and manifest.site == site else frozenset()
+    return manifest.files if manifest is not None and is_this_site(manifest.site, site_dir, out_dir) else frozenset()
 
 
 def removable(out_dir: Path, name: str) -> bool:
@@ -141,8 +151,7 @@ def check_output_owner(site_dir: Path, out_dir: Path, force: bool) -> Manifest:
     whose = None if force else _not_this_sites(site_dir, out_dir, manifest)
     if whose:
         raise SsgError(SourceError(str(out_dir), 0, f"{whose}; use --force to build into it anyway"))
-    site = site_marker(site_dir)
-    return Manifest(site, owned_files(manifest, site))
+    return Manifest(site_marker(site_dir, out_dir), owned_files(manifest, site_dir, out_dir))
 
 
 def clean_output(site_dir: Path, out_dir: Path) -> str | None:
@@ -154,7 +163,7 @@ def clean_output(site_dir: Path, out_dir: Path) -> str | None:
     whose = _not_this_sites(site_dir, out_dir, manifest)
     if whose:
         raise SsgError(SourceError(str(out_dir), 0, f"{whose}; ssg clean removes only what ssg wrote"))
-    if manifest is None or manifest.site != site_marker(site_dir):
+    if manifest is None or not is_this_site(manifest.site, site_dir, out_dir):
         return None  # no folder, an empty one, or hidden files only: nothing this site wrote
     out = out_dir.resolve()
     names = sorted(name for name in manifest.files if safe_name(name) and removable(out, name))
@@ -175,7 +184,7 @@ def _not_this_sites(site_dir: Path, out_dir: Path, manifest: Manifest | None) ->
         return None
     if not out_dir.is_dir():
         return "is not a folder"
-    if manifest is not None and manifest.site == site_marker(site_dir):
+    if manifest is not None and is_this_site(manifest.site, site_dir, out_dir):
         return None
     if not any(not name.startswith(".") for name in os.listdir(out_dir)):
         return None

@@ -185,21 +185,23 @@ def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | N
     return Inputs(config, theme, content_dir, sources, tuple(stats), content_stats, static_stats)
 
 
-def folder_digests(sources: Sources, stats: dict[str, tuple[int, int]]) -> dict[str, str]:
-    """For each document, a digest of the size and time of the files beside it (its images): a changed
-    image changes the page (its width and height are in the HTML)."""
+def files_beside(sources: Sources) -> dict[str, tuple[str, ...]]:
+    """For each document, the files in its folder (its bundle's files, or the images beside a plain
+    article): its HTML holds their URLs and image sizes."""
     documents = frozenset(sources.documents)
     by_folder: dict[str, list[str]] = {}
     for asset in sources.assets:
         owner = bundle_of(asset, documents)
         folder = owner.rsplit("/", 1)[0] if owner else asset.rpartition("/")[0]
         by_folder.setdefault(folder, []).append(asset)
+    return {relative: tuple(by_folder.get(relative.rpartition("/")[0], ())) for relative in sources.documents}
+
+
+def folder_digests(beside: dict[str, tuple[str, ...]], stats: dict[str, tuple[int, int]]) -> dict[str, str]:
+    """For each document, a digest of the size and time of the files beside it: if it still matches, they
+    are the files the cached document was made with (a changed image changes the page's width and height)."""
     digests = {}
-    for relative in sources.documents:
-        folder = relative.rpartition("/")[0]
-        parts = []
-        for asset in by_folder.get(folder, ()):
-            size, mtime_ns = stats[asset]
-            parts.append(f"{asset}:{size}:{mtime_ns}")
+    for relative, names in beside.items():
+        parts = [f"{name}:{stats[name][0]}:{stats[name][1]}" for name in names]
         digests[relative] = hashlib.sha1("|".join(parts).encode()).hexdigest() if parts else ""
     return digests

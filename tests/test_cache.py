@@ -344,3 +344,34 @@ def test_a_read_only_cache_is_built_without(tmp_path: Path, read_only: str) -> N
     # A read-only file is replaced; in a read-only folder nothing can be, and the build goes without a cache.
     assert report.warnings[0].endswith("building without it and starting a new one" if read_only == "file"
                                        else "building without it")
+
+
+def test_a_cache_restored_onto_another_checkout_spares_all_unchanged_work(tmp_path: Path) -> None:
+    # CI restores .ssg-cache (and here the output too) onto a fresh checkout: another path, every file's time
+    # new. Only content digests decide: nothing is parsed, nothing written, and the site equals a clean build.
+    from conftest import png
+
+    files = {f"content/news/s{n}.md": article(f"Story {n}", f"2026-11-{n + 1:02d} 09:00") for n in range(6)}
+    files |= {"content/news/lead/index.md": article("Lead", image="lead.png", body="![Map](map.png)\n"),
+              "content/news/lead/lead.png": png(40, 30), "content/news/lead/map.png": png(20, 10),
+              "static/ads.txt": "example.com, pub-1, DIRECT\n"}
+    first = make_site(tmp_path / "checkout-1", files)
+    build(BuildOptions(site_dir=first, now=NOW))
+    moved = tmp_path / "runner" / "checkout-2"
+    shutil.copytree(first, moved, symlinks=True)
+    later = time.time() + 86400
+    for folder, _, names in os.walk(moved):
+        for name in names:
+            os.utime(os.path.join(folder, name), (later, later))
+    report = build(BuildOptions(site_dir=moved, now=NOW))
+    assert report.parsed == 0 and report.written == [] and report.removed == []
+    assert report.cache_hits == 7
+    clean = tmp_path / "clean"
+    build(BuildOptions(site_dir=moved, out_dir=clean, now=NOW, use_cache=False))
+    manifest = ".ssg-manifest.json"  # names the site that wrote the folder: here another one
+    assert {k: v for k, v in tree_digest(moved / "_site").items() if k != manifest} == \
+           {k: v for k, v in tree_digest(clean).items() if k != manifest}
+    # A changed image still changes its page after the move (its size is in the HTML).
+    (moved / "content/news/lead/map.png").write_bytes(png(24, 12))
+    report = build(BuildOptions(site_dir=moved, now=NOW))
+    assert report.parsed == 1 and 'width="24"' in (moved / "_site/news/lead/index.html").read_text()
