@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -16,6 +18,10 @@ from ..config import SiteConfig, load_config
 from ..config_check import SettingsCheck
 from ..errors import SourceError, SsgError
 from ..folders import CONFIG_FILE, CONTENT_DIR, STATIC_DIR  # noqa: F401 (importers name files under STATIC_DIR)
+
+# URLs the generator makes itself: an imported page may not take them, nor an old URL redirect from them.
+GENERATED = ("/", "/404.html", "/feed.xml", "/sitemap.xml", "/news-sitemap.xml", "/robots.txt", "/account/",
+             "/query-aliases.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +42,9 @@ class Article:
 
     `relative` is the Markdown file to write under content/ ("news/my-slug.md" or "news/my-slug/index.md"
     for a page bundle). `section` and `slug` are always given, so the new URL is known without parsing.
-    `old_url` is the path the article had on the old site (relative to that site's root, percent-escapes
-    allowed, a query like "/?p=12" allowed); it becomes an alias when it differs from the new URL."""
+    `old_urls` are the paths the article had on the old site, from the host's root ("/blog/2019/05/x/" for
+    a site under /blog/; percent-escapes and a query like "/?p=12" allowed). Each becomes an alias, a path
+    in the new site (its base path taken off once), when it differs from the new URL."""
 
     relative: str
     title: str
@@ -94,8 +101,6 @@ class ImportReport:
 def write_site(imported: ImportedSite, dest: Path, force: bool = False) -> ImportReport:
     """Write the imported site into `dest`; refuse, before writing anything, to overwrite an existing
     file unless `force`. A new site gets a site.yaml from the importer's settings."""
-    report = ImportReport(notes=list(imported.notes), remote=sorted(set(imported.remote)),
-                          skipped=imported.skipped)
     new_site = not (dest / CONFIG_FILE).is_file()
     if new_site:
         settings = dict(imported.settings)
@@ -104,7 +109,9 @@ def write_site(imported: ImportedSite, dest: Path, force: bool = False) -> Impor
         config = settings_of(settings, dest)
     else:
         config = load_config(dest)
-    _give_unique_urls(imported.articles, config.permalink, config.tzinfo)
+    _settle_into(imported, config)
+    report = ImportReport(notes=list(imported.notes), remote=sorted(set(imported.remote)),
+                          skipped=imported.skipped)
     planned = [(CONTENT_DIR + "/" + a.relative, a) for a in imported.articles]
     _refuse_clashes(dest, planned, imported.files, force)
     if new_site:
@@ -140,21 +147,98 @@ def settings_of(settings: dict[str, Any], dest: Path) -> SiteConfig:
     return config
 
 
-def _give_unique_urls(articles: list[Article], permalink: str, tz) -> None:
-    """Old sites reuse slugs (two "hello-world" posts in different years); where two articles would get
-    one file or one URL here, the later one gets "-2", "-3"... in its slug and file name (its old URL
-    becomes an alias, so links to it still land). Bundles keep their folder: a clash there is refused."""
-    files, taken = set(), set()
+def _settle_into(imported: ImportedSite, config: SiteConfig) -> None:
+    """Settle the articles in the site they are written to. Its permalink may not be the one the importer
+    chose (an existing site keeps its own): then links between imported articles, which the importer made
+    with its choice, are moved to the new URLs, and a renamed bundle takes its files along."""
+    chosen = imported.settings.get("permalink", config.permalink)
+    chosen_tz = ZoneInfo(imported.settings.get("timezone", config.timezone))
+    before = [(new_url(a, chosen, chosen_tz), a.relative) for a in imported.articles]
+    settle(imported.articles, config.permalink, config.tzinfo, imported.notes)
+    moved_urls, moved_folders = {}, {}
+    for (url, relative), article in zip(before, imported.articles):
+        if (now := new_url(article, config.permalink, config.tzinfo)) != url:
+            moved_urls[url] = now
+        if relative != article.relative and relative.endswith("/index.md"):
+            moved_folders[f"{CONTENT_DIR}/{relative[:-len('index.md')]}"] = \
+                f"{CONTENT_DIR}/{article.relative[:-len('index.md')]}"
+    if moved_urls:
+        for article in imported.articles:
+            article.body = _LOCAL_LINK.sub(lambda m: m.group(1) + moved_urls.get(m.group(2), m.group(2)), article.body)
+    if moved_folders:
+        imported.files = [(source, _moved(target, moved_folders)) for source, target in imported.files]
+
+
+# A root-relative link target in Markdown, ](/news/x/), or in HTML, href="/news/x/".
+_LOCAL_LINK = re.compile(r"""(\]\(\s*<?|href=["'])(/[^\s)>"'#?]*)""")
+
+
+def _moved(target: str, folders: dict[str, str]) -> str:
+    for old, new in folders.items():
+        if target.startswith(old):
+            return new + target[len(old):]
+    return target
+
+
+def settle(articles: list[Article], permalink: str, tz: ZoneInfo, notes: list[Note]) -> None:
+    """Give each article a file of its own and a URL of its own (in the site this import makes): a
+    second article with the same URL gets "-2" after its slug, with a note."""
+    # The generator's own pages and each section's list are URLs too: a standalone page called "news"
+    # must not take /news/ from the list, nor an old URL /404.html become a redirect.
+    taken_urls = {path: "a page the generator makes" for path in GENERATED}
     for article in articles:
+        if article.layout != "page":
+            section = urls.slugify(article.section)
+            taken_urls[urls.section_path(section)] = f"the list of {article.section}"
+            taken_urls[f"/{section}/feed.xml"] = f"the feed of {article.section}"
+    taken_files: set[str] = set()
+    for article in articles:
+        first = url = new_url(article, permalink, tz)
         base, number = article.slug, 1
-        while (article.relative in files or new_url(article, permalink, tz) in taken) and \
-                not article.relative.endswith("/index.md"):
+        while url in taken_urls:
             number += 1
-            folder, _, _ = article.relative.rpartition("/")
             article.slug = f"{base}-{number}"
-            article.relative = f"{folder}/{article.slug}.md" if folder else f"{article.slug}.md"
-        files.add(article.relative)
-        taken.add(new_url(article, permalink, tz))
+            url = new_url(article, permalink, tz)
+        if number > 1:
+            notes.append(Note(article.source, 0, f"{first} is already the URL of {taken_urls[first]}: "
+                                                 f"this one gets the slug {article.slug}"))
+        taken_urls[url] = article.source
+        article.relative = _free_file(article, taken_files)
+        taken_files.add(article.relative)
+    _drop_taken_aliases(articles, taken_urls, permalink, tz, notes)
+
+
+def _drop_taken_aliases(articles: list[Article], taken: dict[str, str], permalink: str, tz: ZoneInfo,
+                        notes: list[Note]) -> None:
+    """An old URL that is now another page's URL, or an earlier article's old URL, cannot redirect: the
+    build would refuse two files at one path. It is dropped, with a note."""
+    claimed = dict(taken)
+    for article in articles:
+        kept = []
+        for old in article.old_urls:
+            alias = new_aliases(replace(article, old_urls=(old,)), permalink, tz)
+            if alias and alias[0] in claimed and claimed[alias[0]] != article.source:
+                notes.append(Note(article.source, 0, f"old URL {alias[0]} is now {claimed[alias[0]]}: "
+                                                     "no redirect from it"))
+                continue
+            if alias:
+                claimed[alias[0]] = article.source
+            kept.append(old)
+        article.old_urls = tuple(kept)
+
+
+def _free_file(article: Article, taken: set[str]) -> str:
+    """The file under content/ for an article: "news/slug.md", or the bundle "news/slug/index.md"."""
+    # The file's name does not make the URL (its front matter names section and slug): it needs only
+    # to be free. Articles of one section with one slug but different dates get "-2", "-3"...
+    folder, _, name = article.relative.rpartition("/")
+    top = folder.split("/")[0]
+    number, candidate = 1, ""
+    while not candidate or candidate in taken:
+        stem = article.slug if number == 1 else f"{article.slug}-{number}"
+        candidate = f"{top}/{stem}/index.md" if name == "index.md" else f"{top}/{stem}.md"
+        number += 1
+    return candidate
 
 
 def _refuse_clashes(dest: Path, planned: list[tuple[str, Article]], files: list[tuple[Path, str]],
@@ -219,4 +303,6 @@ def article_text(article: Article, aliases: tuple[str, ...]) -> str:
 
 
 def _yaml(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    # libyaml's dumper when the system has it: writing front matter is most of an import's time.
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False,
+                     allow_unicode=True, default_flow_style=False, width=1000)
