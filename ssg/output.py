@@ -293,12 +293,13 @@ def render_one(state: RenderState, task: RenderTask) -> RenderResult:
 
 
 def copied_files(loaded) -> Iterator[tuple[str, Path]]:
-    """Files copied as they are: content images and attachments, the site's static/ folder, and the theme's
-    fingerprinted assets (its JavaScript without comments and indentation, see meter.minified)."""
+    """Files copied as they are: content images and attachments, the site's static/ folder, files the build
+    made (LoadedSite.made_files), and the theme's fingerprinted assets (its JavaScript without comments and indentation, see meter.minified)."""
     for name, target in loaded.site.assets:
         yield target.lstrip("/"), loaded.content_dir / name
     static_dir = loaded.content_dir.parent / STATIC_DIR
     for name in loaded.site.static:
         yield name, static_dir / name
+    yield from loaded.made_files
     for name, fingerprinted in loaded.theme.fingerprinted.items():
         yield fingerprinted, loaded.theme.static[name]

@@ -110,6 +110,9 @@ class LoadedSite:
     site_digest: str       # every site-wide input a page depends on (its templates come on top)
     parsed: frozenset[str]  # documents parsed anew by this build (content/ paths)
     template_references: dict[str, list[str | None]]  # what each template source names, kept in the cache
+    # Files the build makes outside the output and copies in like any other (resized images, the search
+    # index): (output file, the made file, kept in the cache folder).
+    made_files: tuple[tuple[str, Path], ...] = ()
 
 
 def build(options: BuildOptions, progress: ProgressCallback | None = None, session: Session | None = None,
