@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import load_config
-from .errors import SsgError
+from .errors import SourceError, SsgError
 from .folders import CACHE_DIR, OUTPUT_DIR
 from .heap import Heap
 from .pipeline import BuildOptions, build
@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except SsgError as exc:
         for error in exc.errors:
-            print(error, file=sys.stderr)
+            print(github_annotation("error", error, args.site) if getattr(args, "format", "") == "github" else error,
+                  file=sys.stderr)
         count = len(exc.errors)
         print(f"error: {count} problem{'s' if count != 1 else ''} found; nothing was written", file=sys.stderr)
         return 1
@@ -59,6 +60,12 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     p.add_argument("--force", action="store_true",
                    help="build into a non-empty folder ssg did not write (its files are kept, never removed)")
+    p.add_argument("--as-of", metavar="TIME", help="build the site as it will be at TIME (ISO 8601, e.g. "
+                   "2026-12-01T06:00; without an offset, in the site's time zone): tomorrow's front page")
+    p.add_argument("--next-change", type=Path, metavar="FILE",
+                   help="write the time the output next changes on its own (a scheduled article, the news "
+                        "sitemap's window, the new year), as ISO 8601, for a scheduler")
+    _format_option(p)
     p.set_defaults(run=run_build)
 
     p = commands.add_parser("serve", help="preview the site locally, rebuilding and reloading on save")
@@ -94,6 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("check", help="validate content and internal links without writing output")
     _site_options(p)
+    _format_option(p)
     p.set_defaults(run=run_check)
 
     p = commands.add_parser("keys", help="sign-in keys: `ssg keys new` makes a key pair")
@@ -136,14 +144,54 @@ def _site_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--future", action="store_true", help="include articles dated in the future")
 
 
+def _format_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=("text", "github"), default="text",
+                   help="how errors are printed: text (path:line: message) or github (annotations that "
+                        "GitHub Actions shows on the pull request's diff)")
+
+
+def github_annotation(level: str, error: SourceError | str, site_dir: Path) -> str:
+    """A GitHub Actions workflow command: the file is named from the repository root (the working
+    directory), and the message is escaped as the runner requires."""
+    if isinstance(error, str):
+        return f"::{level}::{_escaped(error)}"
+    path = Path(error.path) if Path(error.path).is_absolute() else site_dir / error.path
+    name = os.path.relpath(path).replace(os.sep, "/")
+    where = f"file={_escaped(name, True)}" + (f",line={error.line}" if error.line else "")
+    return f"::{level} {where}::{_escaped(error.message)}"
+
+
+def _escaped(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
+
+
+def as_of_time(text: str, site_dir: Path) -> datetime:
+    """--as-of: an ISO 8601 time or date; without an offset it is in the site's time zone, as dates in
+    front matter are."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise SsgError(SourceError("--as-of", 0, f"must be a time like 2026-12-01T06:00 or 2026-12-01T06:00+01:00, "
+                                                 f"got {text!r}")) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=load_config(site_dir).tzinfo)
+    return moment.astimezone(timezone.utc)
+
+
 def run_build(args: argparse.Namespace) -> int:
     options = BuildOptions(site_dir=args.site, out_dir=args.out, drafts=args.drafts, future=args.future,
                            base_url=args.base_url, use_cache=not args.no_cache, jobs=args.jobs,
-                           force=args.force)
+                           force=args.force, now=as_of_time(args.as_of, args.site) if args.as_of else None)
     report = build(options, progress=Progress() if sys.stderr.isatty() else None, heap=Heap(owned=True))
     for warning in report.warnings:
-        print(warning, file=sys.stderr)
+        print(github_annotation("warning", warning, args.site) if args.format == "github" else warning,
+              file=sys.stderr)
     print(report.summary())
+    if report.next_change is not None:
+        print(f"next change on its own: {report.next_change.isoformat()} (build again then)")
+        if args.next_change:
+            args.next_change.write_text(report.next_change.isoformat() + "\n", encoding="utf-8")
     if args.changed_urls:
         args.changed_urls.write_text("".join(url + "\n" for url in report.changed_urls()), encoding="utf-8")
     if report.meter_script_gzip is not None:

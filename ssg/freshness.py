@@ -128,13 +128,14 @@ def templates_digest(theme: Theme) -> str:
     return digest.hexdigest()
 
 
-def valid_until(documents: list[Document], site: Site, future: bool) -> datetime:
+def valid_until(documents: list[Document], site: Site, drafts: bool, future: bool) -> datetime:
     """The first moment the site changes with nothing edited: a future article comes out, an article
-    leaves the news sitemap, or the year in the footer turns."""
+    leaves the news sitemap, or the year in the footer turns. (A draft never comes out on its own.)"""
     now = site.built_at
     moments = [now.replace(year=now.year + 1, month=1, day=1, hour=0, minute=0, second=0, microsecond=0)]
     if not future:
-        moments += [d.date for d in documents if d.is_article and d.date is not None and d.date > now]
+        moments += [d.date for d in documents if d.is_article and d.date is not None and d.date > now
+                    and (drafts or not d.draft)]
     moments += [a.date + timedelta(hours=NEWS_SITEMAP_HOURS) for a in site.articles
                 if a.date + timedelta(hours=NEWS_SITEMAP_HOURS) > now]
     return min(moments)

@@ -54,7 +54,7 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     base_url: str | None = None
-    now: datetime | None = None          # "now" for future articles and the news sitemap; tests pin it
+    now: datetime | None = None          # "now" for future articles and the news sitemap (--as-of; tests pin it)
     use_cache: bool = True               # False: a clean build that neither reads nor writes .ssg-cache/
     jobs: int | None = None              # worker processes; default: one per core
     force: bool = False                  # build into a non-empty folder ssg did not write (its files are kept)
@@ -65,8 +65,10 @@ class BuildOptions:
         return self.out_dir if self.out_dir is not None else self.site_dir / OUTPUT_DIR
 
     def digest_inputs(self) -> tuple:
-        """The options that change the output, with the output folder itself."""
-        return (self.drafts, self.future, self.base_url, str(self.output.resolve()))
+        """The options that change the output, with the output folder itself. A pinned `now` is one of them:
+        a build as of tomorrow must not pass for today's."""
+        return (self.drafts, self.future, self.base_url, str(self.output.resolve()),
+                self.now.isoformat() if self.now else None)
 
 
 @dataclass(slots=True)
@@ -84,6 +86,7 @@ class BuildReport:
     account_script_gzip: int | None = None              # bytes of the account page's token verifier, gzipped
     base_url: str = "/"
     stopped_at: str | None = None                       # "stat" or "content": the output was still right
+    next_change: datetime | None = None                 # when the output changes with nothing edited (see valid_until)
     warnings: list[str] = field(default_factory=list)   # said once to the user; the build still succeeded
 
     def summary(self) -> str:
@@ -183,20 +186,22 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
                 current.on_edited(report.edited)
             written = write_output(loaded, loaded.pages, previous, options.output, owned, options.jobs,
                                    history.trusts_output, progress)
+            next_change = valid_until(documents.documents, loaded.site, options.drafts, options.future)
             history.remember(options.output, written.outputs, previous, BuildRecord(
-                settled, content, valid_until(documents.documents, loaded.site, options.future),
-                len(loaded.pages), len(written.outputs), len(documents.documents)))
+                settled, content, next_change, len(loaded.pages), len(written.outputs), len(documents.documents)))
     finally:
         heap.release()
     report.written = report.edited + written.written
     report.removed, report.unchanged, report.rendered = written.removed, written.unchanged, written.rendered
     report.pages, report.parsed, report.cache_hits = len(loaded.pages), len(documents.parsed), documents.cache_hits
+    report.next_change = next_change
     return finished(report, inputs, started)
 
 
 def stopped(record: BuildRecord, stage: str, inputs: Inputs, started: float) -> BuildReport:
     """The report of a build that found the last build's output still right."""
-    report = BuildReport(pages=record.pages, unchanged=record.files, cache_hits=record.documents, stopped_at=stage)
+    report = BuildReport(pages=record.pages, unchanged=record.files, cache_hits=record.documents, stopped_at=stage,
+                         next_change=record.valid_until)
     return finished(report, inputs, started)
 
 
