@@ -415,3 +415,19 @@ def html_body(html: str) -> str:
 
 
 # --- settling the articles --------------------------------------------------------------------------
+
+
+PLACEHOLDER_URL = "https://example.org/"  # base_url of a site whose config names no address
+
+
+def site_settings(label: str, address_key: str, address: str, base_path: str, title: str, description: str,
+                  language: str, timezone: str, permalink: str, notes: list[Note]) -> dict[str, str]:
+    """site.yaml for a new site: the old site's address (and base path), words, zone and URL scheme, empty
+    ones left out."""
+    base_url = (address or PLACEHOLDER_URL).rstrip("/") + base_path.rstrip("/") + "/"
+    if not address:
+        notes.append(Note(label, 0, f"no '{address_key}' here: site.yaml says base_url: {base_url} "
+                                    "until you write the site's address there"))
+    settings = {"title": title, "base_url": base_url, "description": description, "language": language,
+                "timezone": timezone, "permalink": permalink}
+    return {key: value for key, value in settings.items() if value}

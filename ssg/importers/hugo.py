@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from .. import urls
 from ..errors import SourceError, SsgError
 from ..safe_yaml import clip, shown
-from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, Places, as_block, featured_image, fence,
+from .foreign import (site_settings, HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, Places, as_block, featured_image, fence,
                       html_body, is_remote, is_unsafe, key_lines, names, params_of, read_data_file, read_text,
                       remote_images, section_and_tags, section_name, slug_from_name, split_front_matter,
                       summary_of, time_zone, title_from_slug, to_datetime)
@@ -24,7 +24,6 @@ from .writer import STATIC_DIR, Article, ImportedSite, Note, new_aliases, new_ur
 CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
                 "config.json")
 DEFAULT_PERMALINK = "/{section}/{slug}/"
-PLACEHOLDER_URL = "https://example.org/"  # base_url of a site whose config names no address
 CONTENT_SUFFIXES = MARKUP_SUFFIXES + HTML_SUFFIXES
 OTHER_FORMATS = (".org", ".adoc", ".asciidoc", ".ad", ".rst", ".pandoc", ".pdc")
 BUNDLE_INDEXES = tuple("index" + suffix for suffix in CONTENT_SUFFIXES)
@@ -102,7 +101,8 @@ def read_hugo(src: Path) -> ImportedSite:
     sources = [s for s in sources if s.article is not None]
     articles = [s.article for s in sources]
     permalink = choose_permalink(config.permalinks, [a for a in articles if not a.draft and a.layout != "page"], tz)
-    imported.settings = new_settings(config, permalink, imported.notes)
+    imported.settings = site_settings(config.label, "baseURL", config.base_url, "", config.title, config.description,
+                                      config.language, config.timezone, permalink, imported.notes)
     settle(articles, permalink, tz, imported.notes)
     convert_bodies(sources, ref_targets(sources, permalink, tz), imported)
     imported.articles = articles
@@ -141,16 +141,6 @@ def read_sources(content: Path, survey: Survey) -> list[Source]:
             inherited |= cascades.get("/".join(folders[:depth]), {})
         source.cascaded, source.meta = inherited, inherited | source.meta
     return sources
-
-
-def new_settings(config: HugoConfig, permalink: str, notes: list[Note]) -> dict[str, str]:
-    base_url = config.base_url or PLACEHOLDER_URL
-    if not config.base_url:
-        notes.append(Note(config.label, 0, f"no 'baseURL' here: site.yaml says base_url: {base_url} "
-                                           "until you write the site's address there"))
-    settings = {"title": config.title, "base_url": base_url, "description": config.description,
-                "language": config.language, "timezone": config.timezone, "permalink": permalink}
-    return {key: value for key, value in settings.items() if value}
 
 
 def convert_bodies(sources: list[Source], targets: dict[str, str], imported: ImportedSite) -> None:

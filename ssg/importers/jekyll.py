@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from .. import urls
 from ..errors import SourceError, SsgError
 from ..safe_yaml import clip, shown
-from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, MORE, FrontMatter, Places, featured_image, fence,
+from .foreign import (site_settings, HTML_SUFFIXES, MARKUP_SUFFIXES, MORE, FrontMatter, Places, featured_image, fence,
                       has_front_matter, html_body, is_remote, is_unsafe, key_lines, names, params_of, read_data_file,
                       read_text, remote_images, root_path, section_and_tags, slug_from_name,
                       split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
@@ -23,7 +23,6 @@ from .writer import STATIC_DIR, Article, ImportedSite, Note, new_aliases, new_ur
 
 CONFIG_FILES = ("_config.yml", "_config.yaml", "_config.toml")
 DEFAULT_PERMALINK = "/{section}/{slug}/"
-PLACEHOLDER_URL = "https://example.org"   # base_url of a site whose config names no address
 DEFAULT_SECTION = "News"
 # The built-in permalink styles, as Jekyll expands them.
 STYLES = {
@@ -115,7 +114,8 @@ def read_jekyll(src: Path) -> ImportedSite:
     sources = [s for s in sources if s.article is not None]
     articles = [s.article for s in sources]
     permalink = choose_permalink(config.permalink, [a for a in articles if not a.draft and a.layout != "page"], tz)
-    imported.settings = new_settings(config, permalink, imported.notes)
+    imported.settings = site_settings(config.label, "url", config.url, config.baseurl, config.title, config.description,
+                                      config.language, config.timezone, permalink, imported.notes)
     settle(articles, permalink, tz, imported.notes)
     convert_bodies(sources, link_targets(sources, static, permalink, tz), imported)
     imported.articles = articles
@@ -137,17 +137,6 @@ def read_sources(src: Path, survey: Survey, config: JekyllConfig) -> list[Source
     if errors:
         raise SsgError(errors)
     return sources
-
-
-def new_settings(config: JekyllConfig, permalink: str, notes: list[Note]) -> dict[str, str]:
-    """site.yaml for a new site: the old site's address (url + baseurl), words, zone and URL scheme."""
-    base_url = (config.url or PLACEHOLDER_URL) + config.baseurl + "/"
-    if not config.url:
-        notes.append(Note(config.label, 0, f"no 'url' here: site.yaml says base_url: {base_url} "
-                                           "until you write the site's address there"))
-    settings = {"title": config.title, "base_url": base_url, "description": config.description,
-                "language": config.language, "timezone": config.timezone, "permalink": permalink}
-    return {key: value for key, value in settings.items() if value}
 
 
 def convert_bodies(sources: list[Source], targets: dict[str, str], imported: ImportedSite) -> None:
