@@ -11,24 +11,35 @@ import markdown
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.codehilite import CodeHiliteExtension
-from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.footnotes import FootnoteExtension
 from markdown.extensions.tables import TableExtension
 from markdown.extensions.toc import TocExtension, slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import HTML_PLACEHOLDER_RE
 from PIL import Image, UnidentifiedImageError
+from pymdownx.betterem import BetterEmExtension
+from pymdownx.magiclink import MagiclinkExtension
+from pymdownx.tasklist import TasklistExtension
+
+from .commonmark import CommonMarkExtension
 
 # The marker the meter hides everything after; its place is decided here, once, at build time.
 TEASER_CUT = '<div data-meter-cut="" hidden=""></div>'
 
 
 def newsroom_extensions() -> list[Extension]:
-    """Python-Markdown's own extensions, given as objects: named by string, Markdown would first scan every
-    installed package's entry points for them (a tenth of a second in each process that parses)."""
-    return [TableExtension(), FencedCodeExtension(), CodeHiliteExtension(guess_lang=False, css_class="highlight"),
+    """Python-Markdown's own extensions and PyMdown's, given as objects: named by string, Markdown would first
+    scan every installed package's entry points for them (a tenth of a second in each process that parses).
+    CommonMarkExtension comes last: it replaces the block processors and inline patterns whose rules differ
+    from CommonMark/GFM (lists, fences, raw HTML blocks, ...; see ssg/commonmark.py), including magiclink's."""
+    return [TableExtension(use_align_attribute=True),  # align="right", as GitHub writes it
+            CodeHiliteExtension(guess_lang=False, css_class="highlight"),  # fences are highlighted through it too
             FootnoteExtension(UNIQUE_IDS=False), AttrListExtension(),
-            TocExtension(slugify=slugify_unicode, toc_depth="2-3")]
+            TocExtension(slugify=slugify_unicode, toc_depth="2-3"),
+            TasklistExtension(),   # - [x] done: a disabled checkbox
+            MagiclinkExtension(),  # bare https://, www. and e-mail addresses become links, as on GitHub
+            BetterEmExtension(),   # CommonMark's emphasis rules (***a*** is <em><strong>, snake_case_words stay)
+            CommonMarkExtension()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,9 @@ class DocumentContext:
     folder: Path                       # the source file's folder, for relative images
     url_of: Callable[[Path], str | None]  # output URL of a local file, None when it does not exist
     teaser_paragraphs: int | None      # None: the document is not metered, no cut
+    # Turns a local <img> (its src already the file's URL) into a <picture> of resized copies and says True,
+    # or says False and leaves it (images.py; None: `images: false`).
+    picture: Callable[[etree.Element, Path], bool] | None = None
 
 
 class MarkdownRenderer:
@@ -90,7 +104,7 @@ class NewsroomTreeprocessor(Treeprocessor):
                 if element.tag in ("img", "a"):
                     _localize(element, context)
             if context.teaser_paragraphs is not None:
-                _insert_cut(root, context.teaser_paragraphs)
+                _insert_cut(root, context.teaser_paragraphs, self.md.htmlStash.rawHtmlBlocks)
 
 
 def _only_image(p: etree.Element) -> bool:
@@ -122,6 +136,8 @@ def _localize(element: etree.Element, context: DocumentContext) -> None:
         return
     element.set(attribute, url)
     if element.tag == "img" and not element.get("width"):
+        if context.picture is not None and not element.get("srcset") and context.picture(element, target):
+            return  # a <picture> now, with the size and loading="lazy" on its <img>
         size = image_size(target)
         if size:
             element.set("width", str(size[0]))
@@ -138,25 +154,61 @@ def image_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def _insert_cut(root: etree.Element, teaser_paragraphs: int) -> None:
-    """Place the meter's marker after the first N top-level paragraphs of real text."""
+def _insert_cut(root: etree.Element, teaser_paragraphs: int, stash: list) -> None:
+    """Place the meter's marker after the first N top-level blocks a reader sees: paragraphs, lists, quotes,
+    tables, figures, code, and raw HTML blocks (a WordPress import is all <div>s and <figure>s). Headings,
+    rules and [TOC] are not counted: a teaser of a headline alone is no teaser. The marker never goes inside
+    an element that raw HTML opened and has not closed yet, so the teaser stays balanced HTML."""
     if teaser_paragraphs == 0:
         root.insert(0, _cut_element())
         return
-    seen = 0
+    seen = depth = 0
     for index, child in enumerate(root):
-        if child.tag == "p" and not _is_placeholder(child):
-            seen += 1
-            if seen == teaser_paragraphs:
-                if index + 1 < len(root):
-                    root.insert(index + 1, _cut_element())
-                return
+        raw = _raw_html(child, stash)
+        if raw is None:
+            seen += child.tag in _COUNTED and not _is_toc_marker(child)
+        else:
+            change = _depth_change(raw)
+            seen += depth == 0 and change == 0 and _is_visible(raw)
+            depth = max(0, depth + change)
+        if seen >= teaser_paragraphs and depth == 0:
+            if index + 1 < len(root):
+                root.insert(index + 1, _cut_element())
+            return
 
 
-def _is_placeholder(p: etree.Element) -> bool:
-    """Raw HTML blocks and the [TOC] marker sit in the tree as paragraphs, but are not text."""
-    text = (p.text or "").strip()
-    return len(p) == 0 and (text == "[TOC]" or bool(HTML_PLACEHOLDER_RE.fullmatch(text)))
+_COUNTED = {"p", "ul", "ol", "blockquote", "figure", "table", "pre", "dl"}
+# Elements whose end tag is left out or never written: they do not open anything the cut must stay out of.
+_NOT_NESTING = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+                "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbody", "tfoot",
+                "colgroup", "optgroup", "rb", "rt", "rp"}
+_TAG = re.compile(r"<!--.*?-->|<(/?)([A-Za-z][A-Za-z0-9-]*)(?:[^>\"']|\"[^\"]*\"|'[^']*')*?(/?)>", re.S)
+_INVISIBLE = re.compile(r"<!--.*?-->|<(script|style|template)\b.*?</\1\s*>|\s+", re.S | re.I)
+
+
+def _raw_html(element: etree.Element, stash: list) -> str | None:
+    """The HTML a raw block placeholder stands for (None for any other element)."""
+    if element.tag != "p" or len(element):
+        return None
+    match = HTML_PLACEHOLDER_RE.fullmatch((element.text or "").strip())
+    return str(stash[int(match.group(1))]) if match else None
+
+
+def _depth_change(html: str) -> int:
+    """How many elements the HTML opens and leaves open (negative: closes ones opened before)."""
+    change = 0
+    for tag in _TAG.finditer(html):
+        if tag.group(2) and tag.group(2).lower() not in _NOT_NESTING and not tag.group(3):
+            change += -1 if tag.group(1) else 1
+    return change
+
+
+def _is_visible(html: str) -> bool:
+    return bool(_INVISIBLE.sub("", html))
+
+
+def _is_toc_marker(p: etree.Element) -> bool:
+    return p.tag == "p" and len(p) == 0 and (p.text or "").strip() == "[TOC]"
 
 
 def _cut_element() -> etree.Element:

@@ -119,3 +119,11 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def now() -> datetime:
     return NOW
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The Markdown spec table (tests/test_markdown_spec.py), per section, after the results."""
+    report = getattr(config, "markdown_spec_report", None)
+    if report:
+        terminalreporter.section("Markdown spec conformance (bench/markdown_spec.py)")
+        terminalreporter.write(report)

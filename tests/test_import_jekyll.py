@@ -247,8 +247,29 @@ def test_html_post_keeps_its_html(imported):
     body = parse_html(out, "council-watch/2024/04/20/council-budget/index.html")
     article = body.xpath('//div[contains(@class, "article-body")]')[0]
     assert article.xpath(".//p[contains(., 'An indented paragraph stays HTML')]")
-    assert not article.xpath(".//pre | .//code")
+    # A blank line inside the factbox and an indented line after it stay HTML too, and the <pre> keeps
+    # its blank line.
+    assert article.xpath(".//div[@class='factbox']/p[contains(., 'band D home')]")
+    assert article.xpath("string(.//pre)") == "band  rise\n\nD     84"
+    assert not article.xpath(".//code")
     assert article.xpath(".//a/@href") == ["/assets/docs/route-map.txt"]
+
+
+def test_html_post_is_cut_after_its_first_blocks_for_a_paywalled_reader(imported, tmp_path):
+    # The meter's teaser counts an HTML post's top-level elements, as it counts Markdown paragraphs.
+    site = tmp_path / "metered"
+    shutil.copytree(imported[0], site)
+    with open(site / "site.yaml", "a", encoding="utf-8") as settings:
+        settings.write("meter:\n  limit: 3\n  teaser_paragraphs: 2\n")
+    for page in ("signin", "subscribe"):
+        (site / f"content/pages/{page}.md").write_text(f"---\ntitle: {page}\n---\nx\n", encoding="utf-8")
+    out = build_site(site)
+    article = parse_html(out, "council-watch/2024/04/20/council-budget/index.html").xpath(
+        '//div[contains(@class, "article-body")]')[0]
+    blocks = [child for child in article if child.tag != "div" or child.get("data-meter-cut") is None]
+    cut = [index for index, child in enumerate(article) if child.get("data-meter-cut") is not None]
+    assert cut == [2] and len(blocks) == 5
+    assert "indented paragraph" in article[1].text_content()
 
 
 def test_report_counts_and_points_at_what_needs_a_human(imported):

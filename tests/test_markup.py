@@ -189,10 +189,30 @@ def test_cut_after_the_teaser_paragraphs(renderer):
     assert paragraphs_before_cut(out) == ["One.", "Two."]
 
 
-def test_raw_html_and_toc_are_not_counted_as_teaser_paragraphs(renderer):
-    out = render(renderer, "[TOC]\n\n<div class=\"note\">Note</div>\n\nOne.\n\n## Head\n\nTwo.\n\nThree.\n",
-                 teaser_paragraphs=2).html
+def test_toc_and_headings_are_not_counted_as_teaser_blocks(renderer):
+    out = render(renderer, "[TOC]\n\nOne.\n\n## Head\n\nTwo.\n\nThree.\n", teaser_paragraphs=2).html
     assert paragraphs_before_cut(out) == ["One.", "Two."]
+
+
+def test_raw_html_blocks_lists_and_quotes_count_as_teaser_blocks(renderer):
+    out = render(renderer, '<div class="note">Note</div>\n\n- a\n- b\n\n> Quote\n\nFour.\n', teaser_paragraphs=3).html
+    before = fragment(out.split(TEASER_CUT, 1)[0])
+    assert before.xpath("//div[@class='note']/text()") == ["Note"] and before.xpath("//blockquote")
+    assert "Four." in out.split(TEASER_CUT, 1)[1]
+
+
+def test_cut_stays_outside_an_element_raw_html_left_open(renderer):
+    source = '<div class="box">\n\nInside one.\n\nInside two.\n\n</div>\n\nAfter.\n\nLast.\n'
+    out = render(renderer, source, teaser_paragraphs=1).html
+    teaser, rest = out.split(TEASER_CUT, 1)
+    assert teaser.count("<div") == teaser.count("</div>") and "Inside two." in teaser
+    assert "After." in rest
+
+
+def test_comments_and_scripts_are_not_teaser_blocks(renderer):
+    out = render(renderer, "<!-- note to editors -->\n\n<script>var a = 1;</script>\n\nOne.\n\nTwo.\n",
+                 teaser_paragraphs=1).html
+    assert paragraphs_before_cut(out) == ["One."]
 
 
 def test_zero_teaser_paragraphs_cuts_at_the_start(renderer):

@@ -8,11 +8,14 @@ import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass
+from html import escape
 from datetime import date as Date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from .. import urls
 from ..errors import SourceError, SsgError
@@ -408,10 +411,41 @@ def as_block(before: str, markdown: str, after: str) -> str:
     return lead + markdown + tail
 
 
+# Elements that stand as blocks of their own; anything else at the top of a body (text, <b>, <a>) flows
+# into a paragraph with its neighbours.
+BLOCK_TAGS = frozenset({"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset",
+                        "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "iframe",
+                        "main", "nav", "ol", "p", "pre", "section", "table", "ul", "video", "audio", "picture"})
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
+_PRE = re.compile(r"(<pre\b.*?</pre>)", re.S | re.I)
+
+
 def html_body(html: str) -> str:
-    """An HTML body kept as it was written: one raw block, so Markdown never reads its indented lines
-    as code or its asterisks as emphasis."""
-    return f'<div class="imported-html">\n{html.strip()}\n</div>'
+    """An HTML body kept as it was written, one raw block per top-level element, separated by blank lines
+    and holding none: Markdown never reads their indented lines as code or their asterisks as emphasis,
+    and the meter's teaser counts them as the blocks a reader sees."""
+    blocks, inline = [], []
+    for node in BeautifulSoup(html, "html.parser").contents:
+        if isinstance(node, Comment):
+            continue
+        if isinstance(node, Tag) and node.name in BLOCK_TAGS:
+            if "".join(inline).strip():
+                blocks.append(f"<p>{_one_block(''.join(inline).strip())}</p>")
+            inline = []
+            blocks.append(_one_block(str(node)))
+        else:
+            inline.append(escape(str(node), quote=False) if isinstance(node, NavigableString) else str(node))
+    if "".join(inline).strip():
+        blocks.append(f"<p>{_one_block(''.join(inline).strip())}</p>")
+    return "\n\n".join(blocks)
+
+
+def _one_block(html: str) -> str:
+    """The element without blank lines, which would end its raw block; inside <pre>, where they are text,
+    each becomes a character reference."""
+    parts = _PRE.split(html)
+    return "".join(part.replace("\n\n", "\n&#10;") if index % 2 else _BLANK_LINES.sub("\n", part)
+                   for index, part in enumerate(parts))
 
 
 # --- settling the articles --------------------------------------------------------------------------
