@@ -46,7 +46,7 @@ _JSON_TYPES = {"source": str, "relative": str, "kind": str, "layout": str, "titl
                "updated": (list, _NONE), "authors": list, "section": str, "section_slug": str, "tags": list,
                "summary": str, "image": (list, _NONE), "slug": str, "path": str, "aliases": list, "draft": bool,
                "access": str, "body": str, "toc": str, "params": dict, "assets": list, "digest": str,
-               "source_line": int}
+               "source_line": int, "made_images": list}
 _FIELD_JSON_TYPES = tuple(_JSON_TYPES[name] for name in _FIELDS)
 _DATE, _UPDATED, _IMAGE, _PARAMS, _ASSETS = (_FIELDS.index(name) for name in
                                              ("date", "updated", "image", "params", "assets"))
@@ -56,7 +56,7 @@ _DATE, _UPDATED, _IMAGE, _PARAMS, _ASSETS = (_FIELDS.index(name) for name in
 # frozen dataclasses field by field, or as tagged JSON objects, would cost more than the rest of a build.
 _HEAD = (int, int, str, str, (float, int))  # mtime_ns, size, folder_digest, digest, stored_at
 _ENTRY_JSON_TYPES = _HEAD + _FIELD_JSON_TYPES
-_AUTHORS, _TAGS, _ALIASES = (_FIELDS.index(name) for name in ("authors", "tags", "aliases"))
+_AUTHORS, _TAGS, _ALIASES, _MADE = (_FIELDS.index(name) for name in ("authors", "tags", "aliases", "made_images"))
 
 
 def entry_to_json(entry: CachedDocument) -> list:
@@ -92,11 +92,11 @@ def entry_from_json(packed: Any) -> CachedDocument:
             values[_DATE] = datetime_from_json(values[_DATE])
         if values[_UPDATED] is not None:
             values[_UPDATED] = datetime_from_json(values[_UPDATED])
-        values[_AUTHORS], values[_TAGS], values[_ALIASES] = \
-            tuple(values[_AUTHORS]), tuple(values[_TAGS]), tuple(values[_ALIASES])
+        values[_AUTHORS], values[_TAGS], values[_ALIASES], values[_MADE] = \
+            tuple(values[_AUTHORS]), tuple(values[_TAGS]), tuple(values[_ALIASES]), tuple(values[_MADE])
         values[_ASSETS] = tuple(map(tuple, values[_ASSETS])) if values[_ASSETS] else ()
         if values[_IMAGE] is not None:
-            values[_IMAGE] = Image(*values[_IMAGE])
+            values[_IMAGE] = _image_from_json(values[_IMAGE])
         if values[_PARAMS]:
             values[_PARAMS] = value_from_json(values[_PARAMS])
             if type(values[_PARAMS]) is not dict:
@@ -105,6 +105,12 @@ def entry_from_json(packed: Any) -> CachedDocument:
         raise ValueError(f"{type(exc).__name__}: {exc}") from None
     mtime_ns, size, folder_digest, digest, stored_at = packed[:len(_HEAD)]
     return CachedDocument(mtime_ns, size, folder_digest, digest, stored_at, Document(*values))
+
+
+def _image_from_json(fields: list) -> Image:
+    """Image's fields in order; its srcset candidates come back as tuples, as they were made."""
+    image = Image(*fields)
+    return dataclasses.replace(image, srcset=tuple(map(tuple, image.srcset)), webp=tuple(map(tuple, image.webp)))
 
 
 def record_to_json(record: BuildRecord) -> str:

@@ -70,6 +70,14 @@ class Allowance:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageConfig:
+    """Resized copies of local images (see images.py). The widths suit phones at 1x-3x and the default theme's
+    1024 px lead picture; quality 75 keeps a 480 px WebP of a news photo near 8 KB."""
+    widths: tuple[int, ...] = field(default=(480, 800, 1200), metadata={"minimum": 16, "maximum": 8192})
+    quality: int = field(default=75, metadata={"minimum": 1, "maximum": 100})
+
+
+@dataclass(frozen=True, slots=True)
 class AccessConfig:
     issuer: str
     keys: str                            # the JWKS file, relative to the site folder
@@ -92,6 +100,8 @@ class SiteConfig:
     ignore: tuple[str, ...] = ()  # globs of files under content/ that are not inputs ("*.Rmd", "drafts/")
     meter: MeterConfig | None = None
     access: AccessConfig | None = None
+    search: bool = False  # a search page and a Pagefind index of what every reader may read (see search.py)
+    images: ImageConfig | None = field(default_factory=ImageConfig)  # None: `images: false`, images as they are
 
     @property
     def base_path(self) -> str:

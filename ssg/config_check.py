@@ -11,7 +11,7 @@ from typing import Any
 
 from . import urls
 from .config import (DEFAULT_MESSAGES, LARGEST_NUMBER, PERMALINK_FIELDS, AccessConfig, Allowance, AuthorInfo,
-                     MeterConfig, SiteConfig, defaults_of, keys_of, rule_of)
+                     ImageConfig, MeterConfig, SiteConfig, defaults_of, keys_of, rule_of)
 from .errors import SourceError, SsgError
 from .folders import unsafe_entry
 from .safe_yaml import clip, shown
@@ -98,6 +98,10 @@ class SettingsCheck:
         if not isinstance(ignore, list) or not all(isinstance(g, str) and g.strip() for g in ignore):
             self.fail("ignore", "'ignore' must be a list of file patterns under content/, like ['*.Rmd', 'drafts/']")
             ignore = []
+        search = data.get("search", defaults["search"])
+        if not isinstance(search, bool):
+            self.fail("search", f"'search' must be true or false, got {shown(search)}")
+            search = defaults["search"]
         description = data.get("description", defaults["description"])
         if not isinstance(description, str):
             self.fail("description", "'description' must be text")
@@ -116,6 +120,8 @@ class SettingsCheck:
             ignore=tuple(g.strip() for g in ignore),
             meter=self.meter(data.get("meter", defaults["meter"])),
             access=self.access(data.get("access"), audience=base_url),
+            images=self.images(data.get("images", True)),
+            search=search,
         )
 
     def check_permalink(self, permalink: str) -> None:
@@ -190,6 +196,33 @@ class SettingsCheck:
             exempt_referrers=self.hosts(data.get("exempt_referrers", [])),
             consent=self.choice(MeterConfig, data, "consent", p),
         )
+
+    def images(self, data: Any) -> ImageConfig | None:
+        """images: {widths: [480, 800, 1200], quality: 75}; `false` leaves images as they are."""
+        if data is False:
+            return None
+        if data is True or data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.fail("images", "'images' must be a mapping like {widths: [480, 800, 1200], quality: 75}, "
+                                "or false to leave images as they are")
+            return None
+        self.unknown(data, keys_of(ImageConfig), "images.")
+        defaults = defaults_of(ImageConfig)
+        widths = data.get("widths", list(defaults["widths"]))
+        low, high = rule_of(ImageConfig, "widths")["minimum"], rule_of(ImageConfig, "widths")["maximum"]
+        if (not isinstance(widths, list) or not widths
+                or not all(isinstance(w, int) and not isinstance(w, bool) and low <= w <= high for w in widths)):
+            self.fail("images.widths", f"'images.widths' must be a list of pixel widths from {low} to {high}, "
+                                       f"like [480, 800, 1200], got {shown(widths)}")
+            widths = defaults["widths"]
+        quality = data.get("quality", defaults["quality"])
+        low, high = rule_of(ImageConfig, "quality")["minimum"], rule_of(ImageConfig, "quality")["maximum"]
+        if isinstance(quality, bool) or not isinstance(quality, int) or not low <= quality <= high:
+            self.fail("images.quality", f"'images.quality' must be a whole number from {low} to {high}, "
+                                        f"got {shown(quality)}")
+            quality = defaults["quality"]
+        return ImageConfig(widths=tuple(sorted(set(widths))), quality=quality)
 
     def optional_integer(self, settings: type, data: dict, key: str, prefix: str = "") -> int | None:
         return self.integer(settings, data, key, prefix) if data.get(key) is not None else None

@@ -15,6 +15,7 @@ from .errors import SourceError
 from .folders import CONTENT_DIR
 from .freshness import document_digest, files_digest
 from .heap import Heap
+from .images import image_settings
 from .markup import MarkdownRenderer
 from .model import Document
 from .parse import ParseSettings, parse_document
@@ -69,17 +70,19 @@ def read_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, jobs: int 
     sources, stats = inputs.sources, inputs.content_stats
     beside = files_beside(sources)
     folder_stats = folder_digests(beside, stats)
-    settings = parse_settings(site_dir, inputs.config, inputs.theme, sources)
+    settings = parse_settings(site_dir, inputs.config, inputs.theme, sources, cache.folder)
     settings_digest = settings.digest()
     documents: dict[str, Document] = {}
     tasks = []
     for relative in sources.documents:
         size, mtime_ns = stats[relative]
         entry = cached.get(relative)
-        if entry and entry.still_valid(mtime_ns, size, folder_stats[relative]):
+        # The settings are part of what a cached document was made with: a new permalink re-parses all.
+        seen = f"{folder_stats[relative]}|{settings_digest}"
+        if entry and entry.still_valid(mtime_ns, size, seen):
             documents[relative] = entry.document
         else:
-            tasks.append(ParseTask(relative, mtime_ns, size, folder_stats[relative], settings_digest,
+            tasks.append(ParseTask(relative, mtime_ns, size, seen, settings_digest,
                                    entry.digest if entry else None, beside[relative]))
     errors: list[SourceError] = []
     parsed = []
@@ -111,14 +114,17 @@ def read_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, jobs: int 
                      cache_hits=len(documents) - len(parsed))
 
 
-def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: Sources) -> ParseSettings:
+def parse_settings(site_dir: Path, config: SiteConfig, theme: Theme, sources: Sources,
+                   cache_folder: Path) -> ParseSettings:
+    """`cache_folder` is where the resized copies of images are made and kept (images.py)."""
     return ParseSettings(
         content_dir=(site_dir / CONTENT_DIR).resolve(), content_label=CONTENT_DIR, base_path=config.base_path,
         timezone=config.timezone,
         permalink=config.permalink,
         teaser_paragraphs=config.meter.teaser_paragraphs if config.meter else None,
         layouts=theme.layouts(), documents=frozenset(sources.documents), assets=frozenset(sources.assets),
-        signed_in=config.access is not None and config.meter is not None)
+        signed_in=config.access is not None and config.meter is not None,
+        images=image_settings(config.images, cache_folder))
 
 
 def parse_one(state: ParseState, task: ParseTask) -> ParseResult:

@@ -29,7 +29,6 @@ import markdown
 import pygments
 
 from . import __version__
-from .markup import image_size
 from .model import Document, Site
 from .pages import NEWS_SITEMAP_HOURS
 from .theme import PACKAGE_THEMES, Theme
@@ -87,13 +86,19 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".t
 
 
 def files_digest(content_dir: Path, names: tuple[str, ...]) -> str:
-    """What a document's HTML takes from the files beside it: their names, and the pixel size of images
-    (read from the header only). Neither times nor paths: a site restored by CI onto a new checkout, every
-    file's time new, still finds its documents in the cache."""
+    """What a document's HTML takes from the files beside it: their names, and the bytes of images (their
+    size is in the HTML, and their resized copies are named by their bytes). Neither times nor paths: a site
+    restored by CI onto a new checkout, every file's time new, still finds its documents in the cache.
+    Only documents whose files' times moved get here."""
     parts = []
     for name in names:
-        size = image_size(content_dir / name) if name.lower().endswith(IMAGE_SUFFIXES) else None
-        parts.append(f"{name}:{size}")
+        content = ""
+        if name.lower().endswith(IMAGE_SUFFIXES):
+            try:
+                content = hashlib.sha1((content_dir / name).read_bytes()).hexdigest()
+            except OSError:
+                content = "unreadable"
+        parts.append(f"{name}:{content}")
     return hashlib.sha1("|".join(parts).encode()).hexdigest() if parts else ""
 
 

@@ -14,6 +14,10 @@ class Image:
     credit: str = ""
     width: int | None = None
     height: int | None = None
+    # Resized copies (images.py) as (site path, width), narrowest first: in the image's own format, and WebP
+    # (empty when the image is WebP already). Both empty: the image is shown as it is.
+    srcset: tuple[tuple[str, int], ...] = ()
+    webp: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,7 @@ class Document:
     assets: tuple[tuple[str, str], ...]  # (file under content/, output path) copied with this document
     digest: str                 # hash of the source bytes and everything that shaped this result
     source_line: int = 1        # line of the title, for errors about the whole document
+    made_images: tuple[str, ...] = ()  # output files of its images' resized copies, made in the cache folder
 
     @property
     def is_article(self) -> bool:

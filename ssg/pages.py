@@ -210,20 +210,26 @@ def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
                    shows=f"{group_shows}|{pagination.number}|{pagination.total}|{_digests(pagination.items)}")
 
 
+FEED_FILES = ("feed.xml", "feed.json")  # Atom and JSON Feed 1.1, each its own template of the same name
+
+
 def feeds(site: Site, config: SiteConfig) -> Iterator[Page]:
-    """Atom feeds: the site's and one per section."""
-    yield _feed("/feed.xml", config.title, "/", site.articles, site)
-    for section in site.sections:
-        yield _feed(f"{section.path}feed.xml", f"{section.name} | {config.title}", section.path,
-                    section.articles, site)
+    """The site's feeds and those of every section, tag and author (/tags/x/feed.xml beside
+    /tags/x/index.html), each in both formats, of the newest FEED_ENTRIES articles."""
+    yield from _feeds("/", config.title, site.articles, site)
+    for group in (*site.sections, *site.tags, *site.by_author):
+        yield from _feeds(group.path, f"{group.name} | {config.title}", group.articles, site)
 
 
-def _feed(path: str, title: str, home: str, articles: tuple[Document, ...], site: Site) -> Page:
+def _feeds(home: str, title: str, articles: tuple[Document, ...], site: Site) -> Iterator[Page]:
     entries = articles[:FEED_ENTRIES]
     updated = max((a.lastmod for a in entries), default=site.built_at)
-    return Page(path.lstrip("/"), "feed.xml", partial(dict, feed={"title": title, "path": path, "home": home,
-                                                                 "entries": entries, "updated": updated}),
-                shows=f"feed|{path}|{title}|{_digests(entries)}" if entries else None)
+    for name in FEED_FILES:
+        path = home + name
+        # An empty feed shows the build time, so it is always rendered (shows=None).
+        yield Page(path.lstrip("/"), name, partial(dict, feed={"title": title, "path": path, "home": home,
+                                                              "entries": entries, "updated": updated}),
+                   shows=f"feed|{path}|{title}|{_digests(entries)}" if entries else None)
 
 
 def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
@@ -296,6 +302,9 @@ def _collision(output: str, owner: Document | str | None, other: Document | str 
     if owner is None:
         return []
     path, line = _where(owner)
+    if other is None and isinstance(owner, str) and owner.startswith(STATIC_DIR + "/"):
+        return [SourceError(path, line, f"URL {url} is a file the generator makes from the theme's template of "
+                                        "that name: override the template in the site's theme instead")]
     if other is None:
         return [SourceError(path, line, f"URL {url} is reserved for a page the generator makes; choose another "
                                         "'slug' or alias")]

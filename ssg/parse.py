@@ -14,6 +14,7 @@ from . import urls
 
 from .errors import SourceError, SsgError
 from .config import ACCESS_LEVELS
+from .images import BODY_SIZES, ImageSettings, Variants, to_picture, variants_of
 from .markup import DocumentContext, MarkdownRenderer, image_size
 from .model import Document, Image
 from .safe_yaml import clip, load_yaml, shown
@@ -50,10 +51,11 @@ class ParseSettings:
     assets: frozenset[str]          # every other file under content/, as discover_sources found them
     base_path: str = ""             # base_url's path ("" or "/project"): links in bodies live under it
     signed_in: bool = False         # readers can sign in (site.yaml has `access:` and a meter)
+    images: ImageSettings | None = None  # resized copies of local images; None: `images: false`
 
     def digest(self) -> str:
         return (f"{self.timezone}|{self.permalink}|{self.teaser_paragraphs}|{sorted(self.layouts)}|{self.base_path}"
-                f"|{self.signed_in}")
+                f"|{self.signed_in}|{self.images.digest() if self.images else None}")
 
 
 class _Invalid(Exception):
@@ -242,12 +244,26 @@ class _FieldReader:
                 return None  # another article's bundle: its URL is not known here
             return "/" + inside
 
-        image = self.image(folder, url_of)
+        made: list[str] = []  # output files of the resized copies this document uses
+
+        def variants(target: Path) -> Variants | None:
+            found = variants_of(target, settings.images) if settings.images else None
+            made.extend(found.files if found else ())
+            return found
+
+        def picture(img, target: Path) -> bool:
+            found = variants(target)
+            if found:
+                to_picture(img, found, settings.base_path, BODY_SIZES)
+            return found is not None
+
+        image = self.image(folder, url_of, variants)
         if self.errors:
             return None
         rendered = renderer.render(body, DocumentContext(
             folder=folder, url_of=lambda target: settings.base_path + url if (url := url_of(target)) else None,
-            teaser_paragraphs=settings.teaser_paragraphs if access != "free" else None))
+            teaser_paragraphs=settings.teaser_paragraphs if access != "free" else None,
+            picture=picture if settings.images else None))
         assets = ()
         if bundle:
             assets = tuple((name, path + name[len(bundle):]) for name in sorted(settings.assets)
@@ -258,6 +274,7 @@ class _FieldReader:
             image=image, slug=slug, path=path, aliases=aliases, draft=draft, access=access,
             body=rendered.html, toc=rendered.toc, params=params, assets=assets, digest="",
             source_line=self.line_of("slug") if "slug" in meta else self.line_of("title"),
+            made_images=tuple(dict.fromkeys(made)),
         )
 
     def access(self, kind: str, signed_in: bool) -> str:
@@ -277,7 +294,7 @@ class _FieldReader:
                                 "and a 'meter:' to site.yaml")
         return level if kind == "article" else "free"
 
-    def image(self, folder: Path, url_of) -> Image | None:
+    def image(self, folder: Path, url_of, variants) -> Image | None:
         value = self.meta.get("image")
         if value is None:
             return None
@@ -301,6 +318,11 @@ class _FieldReader:
         if url is None:
             self.fail("image", f"image file '{src}' not found next to the article")
             return None
+        found = variants(target) if target is not None else None
+        if found:
+            return Image(url=url, width=found.width, height=found.height, **texts,
+                         srcset=tuple(("/" + name, width) for name, width in found.fallback),
+                         webp=tuple(("/" + name, width) for name, width in found.webp))
         size = image_size(target) if target is not None else None
         return Image(url=url, width=size[0] if size else None, height=size[1] if size else None, **texts)
 

@@ -30,11 +30,14 @@ from .folders import OUTPUT_DIR
 from .freshness import (BuildRecord, content_digest, site_digest, stat_digest, stats_settled, still_right,
                         templates_digest, valid_until)
 from .heap import Heap
+from .images import image_files
 from .meter import ACCOUNT_SCRIPT, script_size
 from .model import Site
 from .output import check_output_folder, check_output_owner, write_edited_pages, write_output
 from .pages import Page, find_collisions, site_nav, site_pages
 from .render import configure
+from .hosting import host_files
+from .search import claimed_outputs, index_files, search_pages
 from .session import Session, discard_cache, opened_session
 from .sources import Inputs, read_inputs
 from .staging import recover_output
@@ -220,8 +223,9 @@ def load_site(options: BuildOptions, inputs: Inputs, documents: Documents, sessi
     config, theme = inputs.config, inputs.theme
     site = assemble_site(documents.documents, inputs.sources, config, now.astimezone(config.tzinfo),
                          drafts=options.drafts, future=options.future)
-    pages = list(site_pages(site, config))
-    errors = [*documents.errors, *find_collisions(pages, site.assets, site.static)]
+    # The page plan: the site's pages, then the host's files (_headers, _redirects) and the search page.
+    pages = [*site_pages(site, config), *host_files(site, config), *search_pages(site, config)]
+    errors = [*documents.errors, *find_collisions([*pages, *claimed_outputs(config)], site.assets, site.static)]
     if errors:
         raise BuildFailed(errors)
     cache = session.cache
@@ -235,4 +239,6 @@ def load_site(options: BuildOptions, inputs: Inputs, documents: Documents, sessi
     nav = site_nav(site)
     configure(env, config, theme, nav, bodies.body_of)
     return LoadedSite(config, theme, site, pages, inputs.content_dir, env, bodies, site_digest(config, nav, theme),
-                      frozenset(documents.parsed), cache.template_references)
+                      frozenset(documents.parsed), cache.template_references,
+                      made_files=index_files(site, config, bodies.body_of, cache.folder)
+                      + image_files((*site.articles, *site.pages), documents.documents, cache.folder))

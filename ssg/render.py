@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import traceback
 from typing import Callable
 
@@ -36,9 +37,15 @@ def configure(env: Environment, config: SiteConfig, theme: Theme, nav: SiteNav,
     )
 
 
+# A root-relative URL in an attribute of the body (href="/news/x/", srcset="/assets/a-480.webp 480w, ...").
+_ROOT_RELATIVE = re.compile(r'\b(href|src|srcset)="([^"]*)"')
+
+
 def feed_content(document: Document, body: str, config: SiteConfig) -> str:
-    """The HTML a feed reader gets: lead image and the public part of the body (never a metered article's rest)."""
-    html = meter.public_html(body, document, config.meter)
+    """The HTML a feed reader gets: lead image and the public part of the body (never a metered article's rest).
+    Its links are absolute: a JSON Feed has no xml:base, and a reader shows the HTML away from the site."""
+    html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}="{_absolute_urls(m.group(1), m.group(2), config.base_url)}"',
+                              meter.public_html(body, document, config.meter))
     if meter.is_for_members(document, config.meter) and document.summary:
         html = f"<p>{escape(document.summary)}</p>"
     if document.image:
@@ -52,6 +59,16 @@ def feed_content(document: Document, body: str, config: SiteConfig) -> str:
     return html
 
 
+def _absolute_urls(attribute: str, value: str, base_url: str) -> str:
+    """Each root-relative URL of an attribute made absolute; srcset lists several, with their widths."""
+    if not value.startswith("/") or value.startswith("//"):
+        return value
+    if attribute != "srcset":
+        return urls.absolute(base_url, value)
+    candidates = (part.strip().partition(" ") for part in value.split(","))
+    return ", ".join(urls.absolute(base_url, url) + space + descriptor for url, space, descriptor in candidates)
+
+
 def render_page(page: Page, env: Environment, body_of: Callable[[Document], str]) -> bytes:
     """Render one page; a body is read only now, so the whole site's HTML is never in memory at once."""
     if page.document is None:
@@ -59,9 +76,6 @@ def render_page(page: Page, env: Environment, body_of: Callable[[Document], str]
     else:
         context = page.context(dataclasses.replace(page.document, body=body_of(page.document)))
     return env.get_template(page.template).render(context).encode("utf-8")
-
-
-TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")
 
 
 def render_template(page: Page, env: Environment, body_of: Callable[[Document], str]) -> bytes:
@@ -75,7 +89,8 @@ def render_template(page: Page, env: Environment, body_of: Callable[[Document], 
     except SsgError:
         raise  # the cache or the input, not the template (a feed filter reads bodies from the cache)
     except Exception as exc:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(TEMPLATE_SUFFIXES)]
+        # Jinja runs a template's code under the template's file name: every frame not in Python is a template's.
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.endswith(".py")]
         if not frames and not isinstance(exc, jinja2.TemplateError):
             raise
         where = frames[-1] if frames else None

@@ -116,13 +116,79 @@ PAGES = {
 }
 
 
+PUBLISH_WORKFLOW = ".github/workflows/publish.yml"
+# GitHub Pages: build on every push to main and every hour (so that an article dated in the future appears
+# within the hour of its time), keeping the build cache between runs. Written by `ssg init`, tested in
+# tests/test_hosting.py. `${{ }}` are GitHub's expressions, written as they are (this is no format string).
+PUBLISH_YML = """\
+# Publishes the site on GitHub Pages. In the repository's Settings > Pages, set Source to "GitHub Actions",
+# and set base_url in site.yaml to the address Pages gives (https://USER.github.io/REPO/) or your own domain.
+name: Publish
+
+on:
+  push:
+    branches: [main]
+  schedule:
+    # Every hour, so that an article dated in the future comes out within the hour of its time.
+    # `ssg build --next-change FILE` writes when the next scheduled article appears, for a finer schedule.
+    - cron: "17 * * * *"
+  workflow_dispatch:
+
+permissions:
+  contents: read
+  pages: write
+  id-token: write
+
+concurrency:
+  group: pages
+  cancel-in-progress: false
+
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+      - name: Install ssg
+        run: |
+          python -m venv .venv
+          .venv/bin/pip install "ssg-news"  # or the path/URL you install ssg from
+      # The build cache: parsed articles and what the last build wrote. Saved under this commit, restored
+      # from the newest earlier one; a cache that cannot be used is only a slower build, never a wrong one.
+      - uses: actions/cache@v4
+        with:
+          path: .ssg-cache
+          key: ssg-cache-${{ github.sha }}
+          restore-keys: |
+            ssg-cache-
+      - name: Build
+        run: .venv/bin/ssg build --site . --out _site --format github
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: _site
+
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{ steps.deployment.outputs.page_url }}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
+
+
 def init_site(target: Path, now: datetime) -> None:
     if (target / "site.yaml").exists():
         raise SsgError(SourceError(str(target / "site.yaml"), 0, "a site already exists here"))
     files = {"site.yaml": SITE_YAML.format(title=_quote(_title_from(target))),
              "content/news/welcome.md": FIRST_ARTICLE.format(date=f"{now:%Y-%m-%d %H:%M}"),
              **{f"content/pages/{name}": text for name, text in PAGES.items()},
-             ".gitignore": "_site/\n.ssg-cache/\n"}
+             ".gitignore": "_site/\n.ssg-cache/\n.venv/\n",
+             PUBLISH_WORKFLOW: PUBLISH_YML}
     try:
         for name, text in files.items():
             (target / name).parent.mkdir(parents=True, exist_ok=True)

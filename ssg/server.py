@@ -161,8 +161,11 @@ def same_site_location(names: list[str], folder: bool) -> str:
 
 
 def content_type(name: str) -> str:
-    if name == "feed.xml":
+    base = name.rpartition("/")[2]
+    if base == "feed.xml":
         return "application/atom+xml; charset=utf-8"
+    if base == "feed.json":
+        return "application/feed+json; charset=utf-8"
     suffix = Path(name).suffix.lower()
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
 

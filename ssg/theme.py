@@ -36,7 +36,7 @@ class Theme:
         """Templates a document may name with `layout:`."""
         names = set()
         for folder in self.template_dirs:
-            names |= {p.stem for p in folder.glob("*.html") if p.stem not in ("base", "list", "404", "redirect", "account")}
+            names |= {p.stem for p in folder.glob("*.html") if p.stem not in ("base", "list", "404", "redirect", "account", "search")}
         return frozenset(names)
 
 

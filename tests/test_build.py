@@ -81,9 +81,9 @@ def test_article_page(newsroom):
     assert page.xpath('//*[contains(@class, "kicker")]/a/@href')[0] == "/news/"
     assert page.xpath(BYLINE_TIMES) == ["2026-11-20T08:00:00+00:00"]
     lead = page.xpath('//figure[contains(@class, "lead-figure")]')[0]
-    img = lead.xpath("img")[0]
-    assert (img.get("src"), img.get("alt"), img.get("width"), img.get("height")) == (
-        "/news/flood-warning/lead.png", "The swollen river", "80", "60")
+    img = lead.xpath(".//img")[0]  # in a <picture>: a resized copy of lead.png, its own size kept
+    assert (img.get("alt"), img.get("width"), img.get("height")) == ("The swollen river", "80", "60")
+    assert img.get("src").startswith("/assets/images/") and img.get("src").endswith("-80.png")
     assert "The Wend at dawn" in lead.xpath("string(figcaption)") and "Ledger" in lead.xpath("string(figcaption)")
     body = page.xpath("//*[@data-meter-body]")
     assert len(body) == 1
@@ -149,7 +149,9 @@ def test_images_and_bundle_files_are_copied_beside_the_page(newsroom):
     assert (newsroom / "news/flood-warning/data.csv").read_text() == "level,time\n3.2,06:00\n"
     assert (newsroom / "images/logo.png").is_file()      # a file outside any bundle keeps its place
     img = parse_html(newsroom, "news/flood-warning/index.html").xpath('//img[@alt="Sandbags on Mill Lane"]')[0]
-    assert (img.get("src"), img.get("width"), img.get("height")) == ("/news/flood-warning/img/sandbags.png", "30", "20")
+    assert (img.get("width"), img.get("height")) == ("30", "20")
+    assert img.get("src").startswith("/assets/images/") and img.get("src").endswith("-30.png")
+    assert (newsroom / img.get("src").lstrip("/")).is_file()
 
 
 def test_theme_assets_are_fingerprinted_and_linked(newsroom):
@@ -351,15 +353,19 @@ def test_links_are_root_relative_under_the_base_path(project_site):
             if url.startswith("/"):
                 assert url.startswith("/project/") and not url.startswith("/project/project/"), f"{file}: {url}"
     page = parse_html(project_site, "news/vote/index.html")
-    assert page.xpath('//figure[contains(@class, "lead-figure")]/img/@src') == ["/project/news/vote/chart.png"]
+    [lead] = page.xpath('//figure[contains(@class, "lead-figure")]//img/@src')
+    assert lead.startswith("/project/assets/images/") and lead.endswith("-20.png")
     assert page.xpath('//a[@rel="author"]/@href') == ["/project/authors/jane-doe/"]
 
 
 def test_body_images_are_under_the_base_path(project_site):
     page = parse_html(project_site, "news/vote/index.html")
-    assert page.xpath('//*[@data-meter-body]//img/@src') == ["/project/news/vote/chart.png"]
+    [src] = page.xpath('//*[@data-meter-body]//img/@src')
+    assert src.startswith("/project/assets/images/")
+    assert all(url.startswith("/project/assets/images/") for srcset in page.xpath('//*[@data-meter-body]//@srcset')
+               for url in srcset.split(", "))
     content = feedparser.parse(read(project_site, "feed.xml")).entries[0].content[0].value
-    assert 'src="https://host.example/project/news/vote/chart.png"' in content
+    assert f'src="https://host.example{src}"' in content
 
 
 def test_canonical_and_machine_urls_are_absolute_under_the_base_url(project_site):

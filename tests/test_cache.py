@@ -375,3 +375,20 @@ def test_a_cache_restored_onto_another_checkout_spares_all_unchanged_work(tmp_pa
     (moved / "content/news/lead/map.png").write_bytes(png(24, 12))
     report = build(BuildOptions(site_dir=moved, now=NOW))
     assert report.parsed == 1 and 'width="24"' in (moved / "_site/news/lead/index.html").read_text()
+
+
+def test_a_settings_change_reaches_cached_documents_whose_files_are_old(tmp_path: Path) -> None:
+    # Cached documents are trusted on their file's size and time; the settings they were parsed with
+    # (permalink, time zone, meter) must be part of that trust, or a new permalink leaves old URLs.
+    from conftest import SITE_YAML
+
+    site = make_site(tmp_path, {f"content/news/s{n}.md": article(f"Story {n}", f"2026-11-0{n + 1} 09:00")
+                                for n in range(3)})
+    hour_ago = time.time() - 3600
+    for path in (site / "content").rglob("*"):
+        os.utime(path, (hour_ago, hour_ago))
+    build(BuildOptions(site_dir=site, now=NOW))
+    (site / "site.yaml").write_text(SITE_YAML + "permalink: /{year}/{month}/{slug}/\n", encoding="utf-8")
+    report = build(BuildOptions(site_dir=site, now=NOW))
+    assert report.parsed == 3
+    assert (site / "_site/2026/11/s0/index.html").is_file() and not (site / "_site/news/s0").exists()

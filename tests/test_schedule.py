@@ -56,7 +56,7 @@ def test_as_of_must_be_a_time(tmp_path, capsys):
 
 
 def test_format_github_prints_annotations_on_the_files(tmp_path, capsys, monkeypatch):
-    site = make_site(tmp_path, {"content/news/a.md": "---\ntitle: A\ndate: 4 May\n---\nx\n",
+    make_site(tmp_path, {"content/news/a.md": "---\ntitle: A\ndate: 4 May\n---\nx\n",
                                 "content/news/b.md": article("B", summary='"50%, then: more"', colour="red")})
     monkeypatch.chdir(tmp_path)  # the repository root: annotations name files from there
     assert main(["build", "--site", "site", "--format", "github"]) == 1
@@ -68,7 +68,7 @@ def test_format_github_prints_annotations_on_the_files(tmp_path, capsys, monkeyp
 
 
 def test_format_github_escapes_what_the_runner_would_read_as_commands(tmp_path, capsys, monkeypatch):
-    site = make_site(tmp_path, {"content/news/a%2C:b.md": article("A", tags='"50%"', colour="x")})
+    make_site(tmp_path, {"content/news/a%2C:b.md": article("A", tags='"50%"', colour="x")})
     monkeypatch.chdir(tmp_path)
     assert main(["check", "--site", "site", "--format", "github"]) == 1
     first = capsys.readouterr().err.splitlines()[0]
