@@ -18,7 +18,6 @@ from markdown.inlinepatterns import (AutolinkInlineProcessor, AutomailInlineProc
 from markdown.postprocessors import Postprocessor, RawHtmlPostprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
-from pymdownx.magiclink import MagiclinkPattern
 
 # Python-Markdown hands block processors the text split at blank lines ("blocks"). CommonMark's containers are
 # defined line by line, so the processors below join the blocks they need back into lines: joining with "\n\n"
@@ -556,27 +555,31 @@ class EmptyItemTreeprocessor(Treeprocessor):
                 item.tail = None
 
 
-class UnicodeDomainMagiclink(MagiclinkPattern):
-    """Magiclink's bare URLs, also when the domain starts with a character that is not a letter or digit
-    (GFM links http://🍄.ga/ too)."""
+class BareLinkProcessor(InlineProcessor):
+    """GFM's extended autolinks: a bare http://, https://, ftp:// or www. address becomes a link. Ours, not
+    magiclink's: its rules changed between the releases that Pythons before and after 3.11.5 get, and a link
+    must not depend on the Python that built the site. The domain may start with any character that is not
+    a letter or digit too (GFM links http://🍄.ga/)."""
 
+    START = r"(?i)(?<![^\s*_~(\x02\x03'\"])(?:(?:https?|ftp)://|(?P<www>www\.))"
     DOMAIN_AND_PATH = re.compile(r"[^\s<>\x02\x03_.][^\s<>\x02\x03]*")
     TRAILING = ".,:;!?*_~'\""
 
     def handleMatch(self, m, data):  # noqa: N802
-        element, start, end = super().handleMatch(m, data)
-        if element is not None or m.group("www"):
-            return element, start, end
         rest = self.DOMAIN_AND_PATH.match(data, m.end(0))
         if rest is None:
             return None, None, None
         end = rest.end(0)
+        # Punctuation ending a sentence is not part of the link, nor a ")" the link did not open.
         while end > rest.start(0) and (data[end - 1] in self.TRAILING
                                        or data[end - 1] == ")" and data[m.start(0):end].count("(") < data[
                                            m.start(0):end].count(")")):
             end -= 1
+        domain = re.match(r"[^/?#]*", data[rest.start(0):end]).group(0).split(".")
+        if m.group("www") and len(domain) < 2 or any("_" in part for part in domain[-2:]):
+            return None, None, None  # GFM: no underscore in the last two parts; www. needs a period after it
         link = data[m.start(0):end]
-        element = etree.Element("a", {"href": link})
+        element = etree.Element("a", {"href": "http://" + link if m.group("www") else link})
         element.text = AtomicString(link)
         return element, m.start(0), end
 
@@ -642,11 +645,8 @@ class CommonMarkExtension(Extension):
         inline.register(prefilter(SimpleTagInlineProcessor(_STRIKE, "del"), "~"), "strikethrough", 65)
         md.treeprocessors.register(ImageAltTreeprocessor(md), "image_alt", 19)
         md.treeprocessors.register(EmptyItemTreeprocessor(md), "empty_item", 6)
-        if "magic-link" in inline:
-            magiclink = inline["magic-link"]
-            replacement = UnicodeDomainMagiclink(magiclink.compiled_re.pattern, md)
-            replacement.config = magiclink.config
-            inline.register(prefilter(replacement, "://", "www.", "WWW."), "magic-link", 85)
+        inline.register(prefilter(BareLinkProcessor(BareLinkProcessor.START, md), "://", "www.", "WWW."),
+                        "magic-link", 85)
         # The same shortcut for Python-Markdown's and PyMdown's own patterns: most text has no link, no
         # e-mail address, no backslash; it makes the whole conversion faster than before this extension.
         needles = {"magic-mail": ("@",), "reference": ("[",), "link": ("[",), "short_reference": ("[",),
