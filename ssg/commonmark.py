@@ -584,6 +584,17 @@ class BareLinkProcessor(InlineProcessor):
         return element, m.start(0), end
 
 
+class BareEmailProcessor(InlineProcessor):
+    """GFM's extended e-mail autolinks: a bare address becomes a mailto: link (no "-" or "_" last)."""
+
+    PATTERN = r"(?<![\w.+-])([\w.+-]+@[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.[A-Za-z0-9_-]*[A-Za-z0-9])(?![\w@-])"
+
+    def handleMatch(self, m, data):  # noqa: N802
+        element = etree.Element("a", {"href": "mailto:" + m.group(1)})
+        element.text = AtomicString(m.group(1))
+        return element, m.start(0), m.end(0)
+
+
 class Prefiltered:
     """A compiled pattern that runs only on text holding one of its needles. Python-Markdown searches every
     inline pattern in every text node, and Python's re has no shortcut for a character a match must contain:
@@ -646,10 +657,11 @@ class CommonMarkExtension(Extension):
         md.treeprocessors.register(ImageAltTreeprocessor(md), "image_alt", 19)
         md.treeprocessors.register(EmptyItemTreeprocessor(md), "empty_item", 6)
         inline.register(prefilter(BareLinkProcessor(BareLinkProcessor.START, md), "://", "www.", "WWW."),
-                        "magic-link", 85)
+                        "bare_link", 85)
+        inline.register(prefilter(BareEmailProcessor(BareEmailProcessor.PATTERN, md), "@"), "bare_email", 84)
         # The same shortcut for Python-Markdown's and PyMdown's own patterns: most text has no link, no
         # e-mail address, no backslash; it makes the whole conversion faster than before this extension.
-        needles = {"magic-mail": ("@",), "reference": ("[",), "link": ("[",), "short_reference": ("[",),
+        needles = {"reference": ("[",), "link": ("[",), "short_reference": ("[",),
                    "image_link": ("![",), "image_reference": ("![",), "short_image_ref": ("![",),
                    "footnote": ("[^",), "escape": ("\\",), "delimiter": ("*", "_"), "em_strong": ("*",),
                    "em_strong2": ("_",)}

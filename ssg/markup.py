@@ -18,7 +18,6 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import HTML_PLACEHOLDER_RE
 from PIL import Image, UnidentifiedImageError
 from pymdownx.betterem import BetterEmExtension
-from pymdownx.magiclink import MagiclinkExtension
 from pymdownx.tasklist import TasklistExtension
 
 from .commonmark import CommonMarkExtension
@@ -31,13 +30,13 @@ def newsroom_extensions() -> list[Extension]:
     """Python-Markdown's own extensions and PyMdown's, given as objects: named by string, Markdown would first
     scan every installed package's entry points for them (a tenth of a second in each process that parses).
     CommonMarkExtension comes last: it replaces the block processors and inline patterns whose rules differ
-    from CommonMark/GFM (lists, fences, raw HTML blocks, ...; see ssg/commonmark.py), including magiclink's."""
+    from CommonMark/GFM (lists, fences, raw HTML blocks, ...; see ssg/commonmark.py), and makes bare http://,
+    www. and e-mail addresses links, as GitHub does."""
     return [TableExtension(use_align_attribute=True),  # align="right", as GitHub writes it
             CodeHiliteExtension(guess_lang=False, css_class="highlight"),  # fences are highlighted through it too
             FootnoteExtension(UNIQUE_IDS=False), AttrListExtension(),
             TocExtension(slugify=slugify_unicode, toc_depth="2-3"),
             TasklistExtension(),   # - [x] done: a disabled checkbox
-            MagiclinkExtension(),  # bare https://, www. and e-mail addresses become links, as on GitHub
             BetterEmExtension(),   # CommonMark's emphasis rules (***a*** is <em><strong>, snake_case_words stay)
             CommonMarkExtension()]
 

@@ -9,10 +9,7 @@ the output under /pagefind/ like any other file (LoadedSite.made_files).
 """
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import hashlib
-import importlib.metadata
 import os
 import shutil
 import tempfile
@@ -128,6 +125,9 @@ def write_index(records: Iterable[tuple[str, str]], count: int, language: str, r
             file.write_text(html, encoding="utf-8")
         # In a thread of its own: asyncio.run() refuses a thread whose caller already runs an event loop
         # (an embedding application, a test driving a browser).
+        import asyncio  # here: a build without search must not pay for importing them
+        import concurrent.futures
+
         with concurrent.futures.ThreadPoolExecutor(1) as thread:
             counted = thread.submit(asyncio.run, _run_pagefind(pages, work / "index", language)).result()
         if counted != count:
@@ -168,6 +168,8 @@ def _failure(message: str) -> BuildFailed:
 
 
 def _pagefind_version() -> str:
+    import importlib.metadata  # here: only a site with search asks
+
     try:
         return importlib.metadata.version("pagefind")
     except importlib.metadata.PackageNotFoundError:
