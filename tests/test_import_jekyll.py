@@ -419,3 +419,19 @@ def test_home_and_404_pages_kept_in_a_folder_are_left_to_the_generator(tmp_path)
     assert page["slug"] == "news-2" and page["aliases"] == ["/pages/news.html"]
     assert "/news/ is already the URL of the list of News" in stdout
     build_site(tmp_path / "site")
+
+
+def test_into_an_existing_site_links_between_imported_posts_follow_its_permalink(tmp_path):
+    # The existing site keeps its own permalink, not the old site's: a {% post_url %} link must lead to the
+    # URL the post has in this site, and the old URL still redirects there.
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    (site / "site.yaml").write_text("title: Existing\nbase_url: https://existing.example/\n", encoding="utf-8")
+    code, _, err = run_import(str(FIXTURE), "--site", str(site))
+    assert code == 0, err
+    assert (site / "site.yaml").read_text() == "title: Existing\nbase_url: https://existing.example/\n"
+    out = build_site(site)
+    body = parse_html(out, "news/bus-lane-trial/index.html").xpath('//div[contains(@class, "article-body")]')[0]
+    assert "/news/flood-defences-approved/" in body.xpath(".//a/@href")
+    assert (out / "news/flood-defences-approved/index.html").is_file()
+    assert redirect_target(out, "/news/local/2024/04/02/flood-defences-approved/") == "/news/flood-defences-approved/"
