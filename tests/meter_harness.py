@@ -1,6 +1,7 @@
 """Fixtures for the meter's browser tests: small sites built by the generator, served on 127.0.0.1."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -56,6 +57,17 @@ def chromium_path() -> str | None:
     """Debian's chromium when present (Playwright cannot download browsers here), else Playwright's own."""
     path = os.environ.get("SSG_CHROMIUM") or os.environ.get("SSG_TEST_CHROMIUM") or "/usr/bin/chromium"
     return path if Path(path).exists() else None
+
+
+@contextlib.contextmanager
+def chromium():
+    """One headless Chromium for a test module, closed after it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
 
 
 def _yaml_text(value: str) -> str:

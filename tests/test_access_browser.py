@@ -14,11 +14,11 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from access_harness import (CLS_OBSERVER, CONSENT, LIMIT, OPINION_LIMIT, OPINION_REGISTERED_LIMIT, READS,
                             REGISTERED_LIMIT, STORAGE_SPY, TOKEN, BAD_TOKENS, Keys, Reader, ServedSite, bad_tokens, wait_for)
-from meter_harness import CSP, LAUNCH_ARGS, chromium_path
+from meter_harness import CSP, chromium
 
 ARTICLE_BUDGET = 2560          # all JavaScript on an article page, gzipped
 ACCOUNT_BUDGET = 2048          # the account page's verifier, gzipped
@@ -63,10 +63,8 @@ def site(served):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

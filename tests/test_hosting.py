@@ -27,7 +27,7 @@ import yaml
 
 from access_harness import BUILT_AT, Signer, write_site
 from conftest import NOW, REPO, article, build_site, make_site, png
-from meter_harness import LAUNCH_ARGS, chromium_path
+from meter_harness import chromium
 from ssg.cli import main
 from ssg.pipeline import BuildOptions, build
 from ssg.urls import URI_SAFE
@@ -435,11 +435,8 @@ PROBE_PAGE = b'<!doctype html><html lang="en"><title>probe</title><script src="%
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Visitor:

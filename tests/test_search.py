@@ -13,10 +13,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from conftest import METERED_SITE_YAML, NOW, article, build_site, make_site, parse_html
-from meter_harness import LAUNCH_ARGS, chromium_path
+from meter_harness import chromium
 from ssg.access import add_public_key, generate_key
 from ssg.errors import BuildFailed, SsgError
 from ssg.pipeline import BuildOptions, build
@@ -120,10 +119,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
