@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from datetime import date as Date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -465,3 +465,8 @@ def site_settings(label: str, address_key: str, address: str, base_path: str, ti
     settings = {"title": title, "base_url": base_url, "description": description, "language": language,
                 "timezone": timezone, "permalink": permalink}
     return {key: value for key, value in settings.items() if value}
+
+
+def note_left_as_it_is(note: Callable[[int, str], None], line: int, written: str, reason: str) -> None:
+    """Report a tag or shortcode the import could not convert, shown on one line as it was written."""
+    note(line, f"{clip(' '.join(written.split()), 80)} left as it is: it {reason}; rewrite it by hand")

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from .. import urls
 from ..errors import SourceError, SsgError
-from ..safe_yaml import clip, shown
-from .foreign import (site_settings, HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, Places, as_block, featured_image, fence,
-                      html_body, is_remote, is_unsafe, key_lines, names, params_of, read_data_file, read_text,
-                      remote_images, section_and_tags, section_name, slug_from_name, split_front_matter,
-                      summary_of, time_zone, title_from_slug, to_datetime)
+from ..safe_yaml import shown
+from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, Places, as_block, featured_image, fence, html_body,
+                      is_remote, is_unsafe, key_lines, names, note_left_as_it_is, params_of, read_data_file,
+                      read_text, remote_images, section_and_tags, section_name, site_settings, slug_from_name,
+                      split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
 from .writer import STATIC_DIR, Article, ImportedSite, Note, new_aliases, new_url, settle
 
 CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml",
@@ -614,8 +614,7 @@ def convert_shortcodes(body: str, places: Places, relative: str, targets: dict[s
             if not name.startswith("/"):
                 reason = ("names no page of this site" if name in ("ref", "relref")
                           else "is a Hugo shortcode this import does not convert")
-                note(places.line(start), f"{clip(' '.join(match.group(0).split()), 80)} left as it is: it {reason}; "
-                                         "rewrite it by hand")
+                note_left_as_it_is(note, places.line(start), match.group(0), reason)
         else:
             out.append(replacement)
     out.append(body[position:])

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from .. import urls
 from ..errors import SourceError, SsgError
-from ..safe_yaml import clip, shown
-from .foreign import (site_settings, HTML_SUFFIXES, MARKUP_SUFFIXES, MORE, FrontMatter, Places, featured_image, fence,
-                      has_front_matter, html_body, is_remote, is_unsafe, key_lines, names, params_of, read_data_file,
-                      read_text, remote_images, root_path, section_and_tags, slug_from_name,
-                      split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
+from ..safe_yaml import shown
+from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, MORE, FrontMatter, Places, featured_image, fence,
+                      has_front_matter, html_body, is_remote, is_unsafe, key_lines, names, note_left_as_it_is,
+                      params_of, read_data_file, read_text, remote_images, root_path, section_and_tags, site_settings,
+                      slug_from_name, split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
 from .writer import STATIC_DIR, Article, ImportedSite, Note, new_aliases, new_url, settle
 
 CONFIG_FILES = ("_config.yml", "_config.yaml", "_config.toml")
@@ -631,8 +631,7 @@ def convert_liquid(body: str, places: Places, targets: dict[str, str], note: Cal
             if not (tag and _CLOSERS.fullmatch(tag)):
                 reason = ("names no post or page of this site" if tag in ("post_url", "link")
                           else "is Liquid, which this generator does not run")
-                note(places.line(start), f"{clip(' '.join(match.group(0).split()), 80)} left as it is: it {reason}; "
-                                         "rewrite it by hand")
+                note_left_as_it_is(note, places.line(start), match.group(0), reason)
         else:
             out.append(replacement)
     out.append(body[position:])
