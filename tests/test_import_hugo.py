@@ -1,8 +1,6 @@
 """`ssg import hugo`: a Hugo site becomes a site that builds, whose old URLs still reach every page."""
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 from datetime import date
 from pathlib import Path
@@ -11,32 +9,13 @@ import pytest
 import yaml
 
 from conftest import build_site, parse_html, read
-from ssg.cli import main
+from import_harness import article_body, front_matter, import_site, redirect_target
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hugo"
 
 
 def run_import(*args: str) -> tuple[int, str, str]:
-    """`ssg import hugo ARGS` in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["import", "hugo", *args])
-    return code, out.getvalue(), err.getvalue()
-
-
-def front_matter(site: Path, relative: str) -> dict:
-    return yaml.safe_load(read(site / "content", relative).split("---\n")[1])
-
-
-def redirect_target(out: Path, old: str) -> str:
-    name = old.lstrip("/") + ("index.html" if old.endswith("/") else "")
-    refresh = parse_html(out, name).xpath('//meta[@http-equiv="refresh"]/@content')
-    assert refresh, f"{old} is no redirect page"
-    return refresh[0].split("url=", 1)[1]
-
-
-def article_body(out: Path, path: str):
-    return parse_html(out, path.lstrip("/") + "index.html").xpath('//div[contains(@class, "article-body")]')[0]
+    return import_site("hugo", *args)
 
 
 def small_site(tmp_path: Path, config: str, files: dict[str, str]) -> Path:

@@ -1,8 +1,6 @@
 """`ssg import jekyll`: a Jekyll site becomes a site that builds, whose old URLs still reach every post."""
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 from pathlib import Path
 
@@ -10,31 +8,13 @@ import pytest
 import yaml
 
 from conftest import build_site, parse_html, read
-from ssg.cli import main
+from import_harness import front_matter, import_site, redirect_target
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jekyll"
 
 
 def run_import(*args: str) -> tuple[int, str, str]:
-    """`ssg import jekyll ARGS` in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["import", "jekyll", *args])
-    return code, out.getvalue(), err.getvalue()
-
-
-def front_matter(site: Path, relative: str) -> dict:
-    text = read(site / "content", relative)
-    return yaml.safe_load(text.split("---\n")[1])
-
-
-def redirect_target(out: Path, old: str) -> str:
-    """Where the redirect page the build wrote at an old path sends the reader."""
-    name = old.lstrip("/") + ("index.html" if old.endswith("/") else "")
-    page = parse_html(out, name)
-    refresh = page.xpath('//meta[@http-equiv="refresh"]/@content')
-    assert refresh, f"{old} is no redirect page"
-    return refresh[0].split("url=", 1)[1]
+    return import_site("jekyll", *args)
 
 
 def copy_fixture(tmp_path: Path) -> Path:

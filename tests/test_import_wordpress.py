@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import build_site, parse_html, run_cli
+from import_harness import front_matter
 from ssg.cli import main
 from ssg.importers.html_markdown import autop
 
@@ -39,11 +40,6 @@ def imported(tmp_path_factory) -> tuple[Path, Path, str]:
     result = run_cli("import", "wordpress", str(EXPORT), "--site", str(site), "--uploads", str(UPLOADS))
     assert result.returncode == 0, result.stderr
     return site, build_site(site), result.stdout
-
-
-def front_matter(site: Path, relative: str) -> dict:
-    text = (site / "content" / relative).read_text(encoding="utf-8")
-    return yaml.safe_load(text.split("---\n")[1])
 
 
 def line_of(text: str) -> int:
