@@ -333,6 +333,34 @@ def featured_image(meta: dict[str, Any]) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+# Jekyll themes write image paths after {{ site.url }} or {{ site.baseurl }}: the file's path is what is left.
+_SITE_ROOT_TAG = re.compile(r"\{\{\s*site\.(url|baseurl)\s*\}\}")
+
+
+def lead_image(meta: dict[str, Any], static: set[str], used: set[str], remote: list[str],
+               in_bundle: Callable[[str], bool] = lambda src: False
+               ) -> tuple[str, str, dict[str, str] | str | None] | None:
+    """The lead image as front matter writes it, with the key and the address it came from: a URL (listed
+    in `remote`), a file beside the article in its bundle, or a root path to a file copied to static/. The
+    image is None when its file is in none of those places; None alone when the front matter names none."""
+    found = featured_image(meta)
+    if found is None:
+        return None
+    key, image = found
+    used.add(key)
+    src = image["src"] = _SITE_ROOT_TAG.sub("", image["src"]).strip()
+    if is_remote(src):
+        remote.append(src)
+        image["src"] = src if src.startswith("http") else "https:" + src
+    elif not src.startswith("/") and in_bundle(src):
+        pass  # beside the article in its bundle, where the file is copied
+    elif urlsplit(src).path.lstrip("/") in static:
+        image["src"] = "/" + urlsplit(src).path.lstrip("/")  # Jekyll themes read "assets/x.jpg" from the root
+    else:
+        return key, src, None
+    return key, src, image if len(image) > 1 else image["src"]
+
+
 def root_path(reference: Any) -> str:
     """An old address as a path from the site's root: "old/page" -> "/old/page", a full URL -> its path."""
     text = str(reference).strip()

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from .. import urls
 from ..errors import SourceError, SsgError
 from ..safe_yaml import shown
-from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, Places, as_block, featured_image, fence, html_body,
-                      is_remote, is_unsafe, key_lines, names, note_left_as_it_is, params_of, read_data_file,
+from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, Places, as_block, fence, html_body,
+                      is_remote, is_unsafe, key_lines, lead_image, names, note_left_as_it_is, params_of, read_data_file,
                       read_text, remote_images, section_and_tags, section_name, site_settings, slug_from_name,
                       split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
 from .writer import STATIC_DIR, Article, ImportedSite, Note, new_aliases, new_url, settle
@@ -431,24 +431,15 @@ def _date(source: Source, page: bool, tz: ZoneInfo, notes: list[Note]) -> dateti
 
 def _image(source: Source, static: set[str], imported: ImportedSite, used: set[str]) -> dict[str, str] | str | None:
     """The lead image: a URL, a file of the page bundle, or a root path to a file of static/."""
-    found = featured_image(source.meta)
+    found = lead_image(source.meta, static, used, imported.remote,
+                       in_bundle=lambda src: bool(source.bundle) and src in set(_bundle_files(source)))
     if found is None:
         return None
-    key, image = found
-    used.add(key)
-    src = image["src"]
-    if is_remote(src):
-        imported.remote.append(src)
-        image["src"] = src if src.startswith("http") else "https:" + src
-    elif not src.startswith("/") and source.bundle and src in set(_bundle_files(source)):
-        pass  # beside the article in its bundle, where the file is copied
-    elif urlsplit(src).path.lstrip("/") in static:
-        image["src"] = "/" + urlsplit(src).path.lstrip("/")
-    else:
+    key, src, image = found
+    if image is None:
         imported.notes.append(Note(source.label, source.lines.get(key, 1), f"image {shown(src)} is neither in the "
                                                                             "page bundle nor in static/: left out"))
-        return None
-    return image if len(image) > 1 else image["src"]
+    return image
 
 
 def _bundle_files(source: Source) -> list[str]:

@@ -9,16 +9,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from .. import urls
 from ..errors import SourceError, SsgError
 from ..safe_yaml import shown
-from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, MORE, FrontMatter, Places, featured_image, fence,
-                      has_front_matter, html_body, is_remote, is_unsafe, key_lines, names, note_left_as_it_is,
-                      params_of, read_data_file, read_text, remote_images, root_path, section_and_tags, site_settings,
-                      slug_from_name, split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
+from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, MORE, FrontMatter, Places, fence, has_front_matter, html_body,
+                      is_remote, is_unsafe, key_lines, lead_image, names, note_left_as_it_is, params_of, read_data_file,
+                      read_text, remote_images, root_path, section_and_tags, site_settings, slug_from_name,
+                      split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
 from .writer import STATIC_DIR, Article, ImportedSite, Note, new_aliases, new_url, settle
 
 CONFIG_FILES = ("_config.yml", "_config.yaml", "_config.toml")
@@ -447,22 +447,14 @@ def _categories(source: Source) -> list[str]:
 
 def _image(source: Source, static: set[str], imported: ImportedSite, used: set[str]) -> dict[str, str] | str | None:
     """The lead image: a URL, or a root path to a file of the site (copied to the same path)."""
-    found = featured_image(source.meta)
+    found = lead_image(source.meta, static, used, imported.remote)
     if found is None:
         return None
-    key, image = found
-    used.add(key)
-    src = re.sub(r"\{\{\s*site\.(url|baseurl)\s*\}\}", "", image["src"]).strip()
-    if is_remote(src):
-        imported.remote.append(src)
-        image["src"] = src if src.startswith("http") else "https:" + src
-    elif urlsplit(src).path.lstrip("/") in static:
-        image["src"] = "/" + urlsplit(src).path.lstrip("/")  # Jekyll themes read "assets/x.jpg" from the root
-    else:
+    key, src, image = found
+    if image is None:
         imported.notes.append(Note(source.label, source.front.line_of(key), f"image {shown(src)} is not a file "
                                                                             "of the site: left out"))
-        return None
-    return image if len(image) > 1 else image["src"]
+    return image
 
 
 # --- old URLs -------------------------------------------------------------------------------------
