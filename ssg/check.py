@@ -17,6 +17,7 @@ from .errors import SourceError, SsgError
 from .folders import CONFIG_FILE, CONTENT_DIR
 from .safe_yaml import load_yaml
 from .heap import Heap
+from .markdown_code import Places
 from .output import copied_files
 from .pipeline import BuildOptions, LoadedSite, load_site
 from .render import render_template
@@ -53,37 +54,35 @@ def check_site(options: BuildOptions) -> list[SourceError]:
 # Liquid ({% include x %}, {{ page.title }}) and Hugo shortcodes ({{< figure >}}, {{% note %}}): an archive
 # brought from Jekyll or Hugo keeps them, and the reader would see them as text.
 _TEMPLATE_SYNTAX = re.compile(r"\{%.*?%\}|\{\{.*?\}\}")
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 
 
 def template_leftovers(path: Path, label: str) -> list[SourceError]:
     """Template syntax outside code in one Markdown file, each as `path:line`. Fenced and indented code
     and code spans may show template syntax on purpose (a tutorial about Liquid)."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return []  # the build reports unreadable files
-    errors, fence, blank_before = [], "", True
-    for number, line in enumerate(lines, 1):
-        opening = _FENCE.match(line)
-        if fence:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
-                fence = ""
-            continue
-        if opening:
-            fence = opening.group(1)
-            continue
-        indented_code = blank_before and line.startswith(("    ", "\t"))
-        blank_before = not line.strip() or indented_code
-        if indented_code or number == 1 and line.strip() == "---":
-            continue
-        for found in _TEMPLATE_SYNTAX.finditer(_CODE_SPAN.sub("", line)):
-            errors.append(SourceError(label, number, f"template syntax left in Markdown: {found.group(0)[:80]} "
-                                                     "(another generator's tag or shortcode: convert it, or put "
-                                                     "it in `code` to show it; `ssg import` converts the usual ones)"))
+    places, indented = Places(text, 1), _indented_code_lines(text.splitlines())
+    errors = []
+    for found in _TEMPLATE_SYNTAX.finditer(text):
+        line = places.line(found.start())
+        if not places.in_code(found.start()) and line not in indented:
+            errors.append(SourceError(label, line, f"template syntax left in Markdown: {found.group(0)[:80]} "
+                                                   "(another generator's tag or shortcode: convert it, or put it in "
+                                                   "`code` to show it; `ssg import` converts the usual ones)"))
     return errors
+
+
+def _indented_code_lines(lines: list[str]) -> set[int]:
+    """The lines of indented code blocks: indented by four spaces or a tab after a blank line, and so on."""
+    found, blank_before = set(), True
+    for number, line in enumerate(lines, 1):
+        code = blank_before and line.startswith(("    ", "\t"))
+        if code:
+            found.add(number)
+        blank_before = not line.strip() or code
+    return found
 
 
 def settings_links(site_dir: Path, config) -> dict[str, SourceError]:

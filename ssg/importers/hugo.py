@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from .. import urls
 from ..errors import SourceError, SsgError
+from ..markdown_code import Places
 from ..safe_yaml import shown
-from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, Places, as_block, fence, html_body,
+from .foreign import (HTML_SUFFIXES, MARKUP_SUFFIXES, FrontMatter, as_block, fence, html_body,
                       is_remote, is_unsafe, key_lines, lead_image, names, note_left_as_it_is, params_of, read_data_file,
                       read_text, remote_images, section_and_tags, section_name, site_settings, slug_from_name,
                       split_front_matter, summary_of, time_zone, title_from_slug, to_datetime)
