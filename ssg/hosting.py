@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from functools import partial
 from typing import Iterator
-from urllib.parse import quote
 
 from . import urls
 from .config import SiteConfig
@@ -43,5 +42,4 @@ def redirects(site: Site, config: SiteConfig) -> tuple[tuple[str, str], ...]:
 
 
 def _encoded(base_path: str, path: str) -> str:
-    # The same encoding as urls.absolute gives sitemaps: non-ASCII and spaces escaped, existing escapes kept.
-    return quote(urls.link(base_path, path), safe=urls.URI_SAFE)
+    return urls.encoded(urls.link(base_path, path))

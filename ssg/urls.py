@@ -87,11 +87,15 @@ def link(base_path: str, path: str) -> str:
 
 
 def absolute(base_url: str, root_link: str) -> str:
-    """Absolute URL of a root-relative link, which already carries the base path (see link()).
-
-    Non-ASCII slugs are percent-encoded: sitemaps and feeds want URIs, not IRIs."""
+    """Absolute URL of a root-relative link, which already carries the base path (see link())."""
     parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}{quote(root_link, safe=URI_SAFE)}"
+    return f"{parts.scheme}://{parts.netloc}{encoded(root_link)}"
+
+
+def encoded(root_link: str) -> str:
+    """A link as a URI: non-ASCII slugs and spaces percent-encoded (sitemaps, feeds and host files want URIs,
+    not IRIs), reserved characters and existing escapes kept."""
+    return quote(root_link, safe=URI_SAFE)
 
 
 def resolve_relative(folder: str, reference: str) -> str:
