@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import parse_html
+from conftest import build_site, parse_html
 from ssg.cli import main
 
 
@@ -17,6 +17,13 @@ def import_site(kind: str, *args: str) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(["import", kind, *args])
     return code, out.getvalue(), err.getvalue()
+
+
+def import_and_build(kind: str, source: Path, site: Path) -> tuple[Path, Path, list[str]]:
+    """`source` imported into a new site and built: (site, output, report lines)."""
+    code, stdout, stderr = import_site(kind, str(source), "--site", str(site))
+    assert code == 0, stderr
+    return site, build_site(site), stdout.splitlines()
 
 
 def front_matter(site: Path, relative: str) -> dict:

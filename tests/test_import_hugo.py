@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import build_site, parse_html, read
-from import_harness import article_body, front_matter, import_site, redirect_target
+from conftest import parse_html, read
+from import_harness import article_body, front_matter, import_and_build, import_site, redirect_target
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hugo"
 
@@ -30,10 +30,7 @@ def small_site(tmp_path: Path, config: str, files: dict[str, str]) -> Path:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory) -> tuple[Path, Path, list[str]]:
-    site = tmp_path_factory.mktemp("imported") / "site"
-    code, stdout, stderr = run_import(str(FIXTURE), "--site", str(site))
-    assert code == 0, stderr
-    return site, build_site(site), stdout.splitlines()
+    return import_and_build("hugo", FIXTURE, tmp_path_factory.mktemp("imported") / "site")
 
 
 # --- settings and front matter -----------------------------------------------------------------------

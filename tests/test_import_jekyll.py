@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import build_site, parse_html, read
-from import_harness import front_matter, import_site, redirect_target
+from import_harness import front_matter, import_and_build, import_site, redirect_target
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jekyll"
 
@@ -26,10 +26,7 @@ def copy_fixture(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     """The fixture site imported into a new site and built: (site, output, report lines)."""
-    site = tmp_path_factory.mktemp("imported") / "site"
-    code, stdout, stderr = run_import(str(FIXTURE), "--site", str(site))
-    assert code == 0, stderr
-    return site, build_site(site), stdout.splitlines()
+    return import_and_build("jekyll", FIXTURE, tmp_path_factory.mktemp("imported") / "site")
 
 
 # --- settings and front matter -----------------------------------------------------------------------
