@@ -31,12 +31,7 @@ def assemble_site(documents: list[Document], sources: Sources, config: SiteConfi
                   key=lambda g: g.slug)
 
     names = list(dict.fromkeys(name for d in articles for name in d.authors))
-    authors = {}
-    for name in names:
-        info = config.authors.get(name)
-        slug = urls.slugify(name)
-        authors[name] = Author(name=name, slug=slug, bio=info.bio if info else "", url=info.url if info else "",
-                               path=urls.author_path(slug))
+    authors = {name: author_of(name, config) for name in names}
     by_author = _group(articles, "author", lambda d: [(urls.slugify(n), n) for n in d.authors], urls.author_path)
     by_author = tuple(Group(g.kind, g.name, g.slug, g.path, g.articles, authors[g.name]) for g in by_author)
 
@@ -53,6 +48,13 @@ def assemble_site(documents: list[Document], sources: Sources, config: SiteConfi
     return Site(articles=tuple(articles), pages=tuple(pages), sections=tuple(sections), tags=tuple(tags),
                 by_author=by_author, authors=authors, related=related, assets=tuple(sorted(copied)), built_at=now,
                 static=sources.static)
+
+
+def author_of(name: str, config: SiteConfig) -> Author:
+    info = config.authors.get(name)
+    slug = urls.slugify(name)
+    return Author(name=name, slug=slug, bio=info.bio if info else "", url=info.url if info else "",
+                  path=urls.author_path(slug))
 
 
 def _group(articles, kind, keys_of, path_of) -> list[Group]:

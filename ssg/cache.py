@@ -12,7 +12,7 @@ import re
 import sqlite3
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .cache_format import (CachedDocument, entry_from_json, entry_to_json, record_from_json, record_to_json,
                            references_from_json)
@@ -20,7 +20,8 @@ from .errors import SourceError, SsgError
 from .freshness import BuildRecord
 from .model import Document
 
-SCHEMA = 4
+SCHEMA = 5
+_BATCH = 500  # names in one SELECT ... IN (...), well under SQLite's limit of bound values
 DATABASE = "cache.sqlite"  # in the cache folder
 LOCK_TIMEOUT = 30.0  # seconds to wait for another build's write to the cache before giving up
 # An output file name that would reach outside the output folder: a stored name is deleted when a build no
@@ -89,8 +90,7 @@ class BuildCache:
         self.path = folder / DATABASE
         self.db: sqlite3.Connection | None = None
         self._documents: dict[str, CachedDocument] | None = None
-        self._unsaved: dict[str, list | None] = {}  # entries changed (as JSON) or dropped (None) since they were read
-        self._change_rows = 0            # rows in entry_changes
+        self._unsaved: dict[str, str | None] = {}  # entries changed (as JSON) or dropped (None) since they were read
         try:
             self._open(fingerprint)
         except CacheError:
@@ -117,14 +117,18 @@ class BuildCache:
         if stored is None or stored[0] != f"{SCHEMA}|{fingerprint}":
             # Written by other code or settings: start over rather than trust any of it.
             self.db.executescript("DROP TABLE IF EXISTS documents; DROP TABLE IF EXISTS outputs; "
-                                  "DROP TABLE IF EXISTS entry_changes; DELETE FROM meta;")
+                                  "DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS entry_changes; "
+                                  "DROP TABLE IF EXISTS recipes; DROP TABLE IF EXISTS shown; DELETE FROM meta;")
             with self.db:
                 self.db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (f"{SCHEMA}|{fingerprint}",))
         self.db.executescript("""
             CREATE TABLE IF NOT EXISTS documents (relative TEXT PRIMARY KEY, body TEXT);
-            CREATE TABLE IF NOT EXISTS entry_changes (relative TEXT PRIMARY KEY, entry BLOB);
+            CREATE TABLE IF NOT EXISTS entries (relative TEXT PRIMARY KEY, entry TEXT);
             CREATE TABLE IF NOT EXISTS outputs (folder TEXT, name TEXT, key TEXT, hash TEXT,
                                                 PRIMARY KEY (folder, name));
+            CREATE TABLE IF NOT EXISTS recipes (output TEXT PRIMARY KEY, digest TEXT, recipe TEXT);
+            CREATE TABLE IF NOT EXISTS shown (relative TEXT, output TEXT, PRIMARY KEY (relative, output));
+            CREATE INDEX IF NOT EXISTS shown_by_output ON shown (output);
         """)
         # Write nothing, and roll it back: a cache that cannot be written (a read-only file) or that another
         # build holds is found now, before this build has written any output.
@@ -146,37 +150,40 @@ class BuildCache:
 
     @_guarded
     def documents(self) -> dict[str, CachedDocument]:
-        """The stored entries by path: one blob, rewritten now and then, plus rows for those changed since (a
-        NULL row is a dropped entry), so a one-article build writes one small row, not 10,000 entries. Read
-        on first use (a no-change build never needs them) and kept: the preview asks on every build."""
+        """Every stored entry by path, one row each. Read on first use (a no-change build, or one that
+        touched a few documents, never needs them all) and kept: the preview asks on every build."""
         if self._documents is None:
-            row = self.db.execute("SELECT value FROM meta WHERE key='entries'").fetchone()
-            changes = self.db.execute("SELECT relative, entry FROM entry_changes").fetchall()
-            with self._reading("the stored entries"):
-                entries = json.loads(row[0]) if row else {}
-                if type(entries) is not dict:
-                    raise ValueError("not a mapping")
-                for relative, entry in changes:
-                    if type(relative) is not str:
-                        raise ValueError("a changed entry without its path")
-                    if entry is None:
-                        entries.pop(relative, None)
-                    else:
-                        entries[relative] = json.loads(entry)
-            # The JSON is let go once read: kept, its lists would be walked by every garbage collection.
-            documents = {}
-            relative = ""
-            try:
-                for relative, packed in entries.items():
-                    documents[relative] = entry_from_json(packed)
-            except ValueError as exc:
-                raise CacheUnusable(str(self.folder), f"the entry of content/{relative} does not read back: {exc}")
-            del entries
+            rows = self.db.execute("SELECT relative, entry FROM entries").fetchall()
+            self._documents = self._read_entries(rows)
+            del rows  # the JSON is let go once read: kept, its strings would be walked by every collection
             with_bodies = {relative for relative, in self.db.execute("SELECT relative FROM documents")}
-            if missing := documents.keys() - with_bodies:
+            if missing := self._documents.keys() - with_bodies:
                 raise CacheUnusable(str(self.folder), f"content/{min(missing)} has an entry but no stored body")
-            self._documents, self._change_rows = documents, len(changes)
         return self._documents
+
+    @_guarded
+    def entries_of(self, relatives: Iterable[str]) -> dict[str, CachedDocument]:
+        """The stored entries of these documents only, found by the table's index (or in memory when all
+        were read); a document without one is left out."""
+        wanted = list(dict.fromkeys(relatives))
+        if self._documents is not None:
+            return {relative: self._documents[relative] for relative in wanted if relative in self._documents}
+        found = {}
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start:start + _BATCH]
+            found |= self._read_entries(self.db.execute(
+                f"SELECT relative, entry FROM entries WHERE relative IN ({','.join('?' * len(batch))})", batch))
+        return found
+
+    def _read_entries(self, rows: Iterable[tuple[str, str]]) -> dict[str, CachedDocument]:
+        entries = {}
+        relative = ""
+        try:
+            for relative, packed in rows:
+                entries[relative] = entry_from_json(json.loads(packed))
+        except (ValueError, TypeError, RecursionError) as exc:
+            raise CacheUnusable(str(self.folder), f"the entry of content/{relative} does not read back: {exc}")
+        return entries
 
     @_guarded
     def store_documents(self, entries: list[tuple[str, CachedDocument, str | None]]) -> None:
@@ -185,10 +192,10 @@ class BuildCache:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?, ?)",
                                 [(relative, body) for relative, _, body in entries if body is not None])
-        documents = self.documents()
         for relative, entry, _ in entries:
-            documents[relative] = entry
-            self._unsaved[relative] = entry_to_json(entry)  # now: a value JSON cannot hold fails this build
+            if self._documents is not None:
+                self._documents[relative] = entry
+            self._unsaved[relative] = json.dumps(entry_to_json(entry), separators=(",", ":"))  # now: a value JSON cannot hold fails this build
 
     def forget_documents(self, keep: set[str]) -> None:
         """Drop documents whose files no longer exist (their bodies go when the entries are saved)."""
@@ -199,28 +206,18 @@ class BuildCache:
 
     @_guarded
     def save_entries(self) -> None:
-        """Write the entries that changed: as rows while they are few, else all in one new blob; delete the
-        bodies of the dropped ones in the same transaction. A build that stops before this leaves entries
-        older than the bodies: harmless, as an entry is only trusted while its file's stat matches it."""
+        """Write the entries that changed, one row each, and delete the dropped ones with their bodies, in one
+        transaction. A build that stops before this leaves entries older than the bodies: harmless, as an entry
+        is only trusted while its file's stat matches it."""
         if not self._unsaved:
             return
-        documents, unsaved = self.documents(), self._unsaved
         with self.db:
-            self.db.executemany("DELETE FROM documents WHERE relative=?",
-                                [(relative,) for relative, packed in unsaved.items() if packed is None])
-            if self._change_rows + len(unsaved) > max(256, len(documents) // 20):
-                entries = {relative: unsaved.get(relative) or entry_to_json(entry)
-                           for relative, entry in documents.items()}
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('entries', ?)",
-                                (json.dumps(entries, separators=(",", ":")),))
-                self.db.execute("DELETE FROM entry_changes")
-                self._change_rows = 0
-            else:
-                self.db.executemany("INSERT OR REPLACE INTO entry_changes VALUES (?, ?)", [
-                    (relative, None if unsaved[relative] is None
-                     else json.dumps(unsaved[relative], separators=(",", ":")))
-                    for relative in sorted(unsaved)])
-                self._change_rows = self.db.execute("SELECT COUNT(*) FROM entry_changes").fetchone()[0]
+            dropped = [(relative,) for relative, packed in self._unsaved.items() if packed is None]
+            self.db.executemany("DELETE FROM documents WHERE relative=?", dropped)
+            self.db.executemany("DELETE FROM entries WHERE relative=?", dropped)
+            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?)",
+                                [(relative, packed) for relative, packed in sorted(self._unsaved.items())
+                                 if packed is not None])
         self._unsaved.clear()
 
     @_guarded
@@ -266,6 +263,49 @@ class BuildCache:
             self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?)",
                                 [(where, name, key, digest) for name, (key, digest) in outputs.items()
                                  if previous.get(name) != (key, digest)])
+
+    @_guarded
+    def outputs_of(self, folder: Path, names: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The rows of outputs() for these files only, found by the table's index."""
+        where, wanted, found = self._folder_key(folder), list(names), {}
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start:start + _BATCH]
+            found |= {name: (key, digest) for name, key, digest in self.db.execute(
+                f"SELECT name, key, hash FROM outputs WHERE folder=? AND name IN ({','.join('?' * len(batch))})",
+                [where, *batch])}
+        with self._reading("the list of output files"):
+            if _ESCAPING_NAME.search("\n".join(found)):
+                raise ValueError("a file outside the output folder")
+        return found
+
+    @_guarded
+    def recipe_digests(self) -> dict[str, str]:
+        """The page digest each stored recipe was made for, by output file (see incremental)."""
+        return dict(self.db.execute("SELECT output, digest FROM recipes"))
+
+    @_guarded
+    def shown_on(self, relatives: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The reverse index: the pages that carry these documents' bodies, with their (page digest, recipe)."""
+        wanted, found = list(relatives), {}
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start:start + _BATCH]
+            found |= {output: (digest, recipe) for output, digest, recipe in self.db.execute(
+                "SELECT DISTINCT recipes.output, digest, recipe FROM shown JOIN recipes USING (output) "
+                f"WHERE shown.relative IN ({','.join('?' * len(batch))})", batch)}
+        return found
+
+    @_guarded
+    def store_recipes(self, recipes: dict[str, tuple[str, str, tuple[str, ...]]], dropped: Iterable[str]) -> None:
+        """Keep (page digest, recipe, documents whose body it carries) by output file; forget `dropped`."""
+        gone = [(output,) for output in (*dropped, *recipes)]
+        with self.db:
+            self.db.executemany("DELETE FROM recipes WHERE output=?", gone)
+            self.db.executemany("DELETE FROM shown WHERE output=?", gone)
+            self.db.executemany("INSERT INTO recipes VALUES (?, ?, ?)",
+                                [(output, digest, recipe) for output, (digest, recipe, _) in recipes.items()])
+            self.db.executemany("INSERT OR IGNORE INTO shown VALUES (?, ?)",
+                                [(relative, output) for output, (_, _, carried) in recipes.items()
+                                 for relative in carried])
 
     def _folder_key(self, folder: Path) -> str:
         """How the cache names an output folder: by its path inside the site when it is there (_site), so a

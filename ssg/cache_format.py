@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from .freshness import RACY_SECONDS, BuildRecord
 from .model import Document, Image
+from .pages import PageLink, SectionLink, SiteNav
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,8 @@ _JSON_TYPES = {"source": str, "relative": str, "kind": str, "layout": str, "titl
                "updated": (list, _NONE), "authors": list, "section": str, "section_slug": str, "tags": list,
                "summary": str, "image": (list, _NONE), "slug": str, "path": str, "aliases": list, "draft": bool,
                "access": str, "body": str, "toc": str, "params": dict, "assets": list, "digest": str,
-               "source_line": int, "made_images": list}
+               "source_line": int, "made_images": list,
+               "listing": str}
 _FIELD_JSON_TYPES = tuple(_JSON_TYPES[name] for name in _FIELDS)
 _DATE, _UPDATED, _IMAGE, _PARAMS, _ASSETS = (_FIELDS.index(name) for name in
                                              ("date", "updated", "image", "params", "assets"))
@@ -114,8 +116,13 @@ def _image_from_json(fields: list) -> Image:
 
 
 def record_to_json(record: BuildRecord) -> str:
+    nav = record.nav
     return json.dumps({"stat": record.stat, "content": record.content, "valid_until": record.valid_until.isoformat(),
-                       "pages": record.pages, "files": record.files, "documents": record.documents})
+                       "pages": record.pages, "files": record.files, "documents": record.documents,
+                       "inputs": record.inputs, "chunks": record.chunks, "site": record.site,
+                       "nav": None if nav is None else [[dataclasses.astuple(link) for link in nav.sections],
+                                                        [dataclasses.astuple(link) for link in nav.pages], nav.year,
+                                                        nav.query_aliases]})
 
 
 def record_from_json(text: Any) -> BuildRecord:
@@ -123,13 +130,28 @@ def record_from_json(text: Any) -> BuildRecord:
         values = json.loads(text)
         valid_until = datetime.fromisoformat(values["valid_until"])
         record = BuildRecord(values["stat"], values["content"], valid_until, values["pages"], values["files"],
-                             values["documents"])
-    except (TypeError, KeyError, IndexError) as exc:
+                             values["documents"], values["inputs"], tuple(values["chunks"]), values["site"],
+                             _nav_from_json(values["nav"]))
+    except (TypeError, KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"{type(exc).__name__}: {exc}") from None
     if valid_until.tzinfo is None or not all(map(isinstance, (record.stat, record.content, record.pages, record.files,
-                                                             record.documents), (str, str, int, int, int))):
+                                                             record.documents, record.inputs, record.site),
+                                                 (str, str, int, int, int, str, str))) \
+            or not all(type(chunk) is str for chunk in record.chunks):
         raise ValueError("not a build record")
     return record
+
+
+def _nav_from_json(value: Any) -> SiteNav | None:
+    if value is None:
+        return None
+    sections, pages, year, query_aliases = value
+    nav = SiteNav(tuple(SectionLink(*map(str, link)) for link in sections), tuple(PageLink(*map(str, link)) for link in pages),
+                  year, query_aliases)
+    if type(year) is not int or type(query_aliases) is not bool \
+            or not all(len(link) == 3 for link in sections) or not all(len(link) == 2 for link in pages):
+        raise ValueError("not a navigation")
+    return nav
 
 
 def references_from_json(text: Any) -> dict[str, list[str | None]]:

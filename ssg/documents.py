@@ -13,7 +13,7 @@ from .cache import BuildCache, CachedDocument
 from .config import SiteConfig
 from .errors import SourceError
 from .folders import CONTENT_DIR
-from .freshness import document_digest, files_digest
+from .freshness import document_digest, files_digest, listing_digest
 from .heap import Heap
 from .images import image_settings
 from .markup import MarkdownRenderer
@@ -145,7 +145,7 @@ def parse_one(state: ParseState, task: ParseTask) -> ParseResult:
         return ParseResult(task, digest, None, [SourceError(
             label, 0, f"could not be read: unexpected {type(exc).__name__}: {exc} (a bug in ssg: please report it)")])
     if document is not None:
-        document = dataclasses.replace(document, digest=digest)
+        document = dataclasses.replace(document, digest=digest, listing=listing_digest(document))
     return ParseResult(task, digest, document, errors)
 
 

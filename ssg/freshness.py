@@ -6,19 +6,31 @@ Glossary (one word per idea, used everywhere in the package):
   - content digest: what every input holds once read (documents by their digests, settings, theme,
     templates, copied files by size and time), with the options and the output folder.
   - document digest: a document's bytes, its path, the parse settings and the files beside it.
+  - listing digest: what pages other than a document's own show of it: every field but its body and table
+    of contents. Lists, "More in" links, redirects and sitemaps name documents by it, so a body edit leaves
+    them alone; a document's own page and the feeds that carry its body name it by its document digest.
   - site digest: the site-wide inputs every page depends on (settings, navigation, assets, versions).
   - page digest: the site digest, the page's templates and what the page shows.
   - generator digest: this package's own source and the versions of the libraries that shape output.
+  - inputs digest: the stat digest of every input but the documents (settings, theme, copied files), with
+    the options and the output folder.
+  - chunk digests: the stat digest of the documents, CHUNK documents at a time in path order. The stat
+    digest is made of the inputs digest and these, so a build that finds it changed can tell which
+    documents to look at (see incremental.py).
 - hash: a SHA-1 of the bytes of an output file, to tell whether a file on disk is still the one written.
 - build record: what the last build saw (its stat and content digests), until when its output stays
   right with nothing edited (`valid_until`), and how much it made. A build whose stat or content digest
-  equals the record's, before `valid_until`, with every output file still there, stops early.
+  equals the record's, before `valid_until`, with every output file still there, stops early. It also
+  keeps what a build that touches a few documents needs without assembling the site: the inputs and
+  chunk digests, the site digest and the navigation.
+- settled: a digest of files none of which changed within RACY_SECONDS of the build's start. Only settled
+  digests are kept in a record: a file written in the same tick as it was read may change again unseen.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +42,7 @@ import pygments
 
 from . import __version__
 from .model import Document, Site
-from .pages import NEWS_SITEMAP_HOURS
+from .pages import NEWS_SITEMAP_HOURS, SiteNav
 from .theme import PACKAGE_THEMES, Theme
 
 # A file modified this close to the moment its digest was recorded may change again within the file
@@ -38,14 +50,54 @@ from .theme import PACKAGE_THEMES, Theme
 RACY_SECONDS = 2.0
 
 
+CHUNK = 256  # documents per chunk digest
+
+
 @dataclass(frozen=True, slots=True)
 class BuildRecord:
     stat: str                # "" when the inputs were too fresh to trust their times
-    content: str
+    content: str             # "" after a build that did not read every document (incremental.py)
     valid_until: datetime
     pages: int
     files: int               # output files the build left
     documents: int
+    inputs: str = ""         # the inputs digest, "" when not settled
+    chunks: tuple[str, ...] = ()  # the chunk digests, each "" when not settled
+    site: str = ""           # the site digest
+    nav: SiteNav | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatDigests:
+    """What one look at every input file's stat gives (see the glossary)."""
+
+    stat: str
+    inputs: str
+    chunks: tuple[str, ...]
+    settled_inputs: str          # inputs, or "" when an input is too fresh to trust
+    settled_chunks: tuple[str, ...]
+
+    @property
+    def settled(self) -> str:
+        """The stat digest, or "" when any input is too fresh to trust."""
+        return self.stat if self.settled_inputs and all(self.settled_chunks) else ""
+
+
+def stat_digests(options_seen: tuple, documents: tuple[str, ...], content_stats: dict[str, tuple[int, int]],
+                 others: list[tuple[str, int, int]], started: float) -> StatDigests:
+    """`documents` in path order with their stats in `content_stats`; `others` every other input file's
+    (name, size, mtime_ns). `started` is the build's start (time.time())."""
+    newest_trusted = (started - RACY_SECONDS) * 1e9
+    inputs = hashlib.sha1(repr((options_seen, others)).encode()).hexdigest()
+    settled_inputs = inputs if max((mtime for _, _, mtime in others), default=0) < newest_trusted else ""
+    chunks, settled_chunks = [], []
+    for start in range(0, len(documents), CHUNK):
+        seen = [(name, *content_stats[name]) for name in documents[start:start + CHUNK]]
+        digest = hashlib.sha1(repr(seen).encode()).hexdigest()
+        chunks.append(digest)
+        settled_chunks.append(digest if max(mtime for _, _, mtime in seen) < newest_trusted else "")
+    stat = hashlib.sha1(f"{inputs}|{','.join(chunks)}".encode()).hexdigest()
+    return StatDigests(stat, inputs, tuple(chunks), settled_inputs, tuple(settled_chunks))
 
 
 def still_right(record: BuildRecord | None, now: datetime, files_in_place: Callable[[], int], *,
@@ -59,21 +111,16 @@ def still_right(record: BuildRecord | None, now: datetime, files_in_place: Calla
     return files_in_place() == record.files
 
 
-def stat_digest(options_seen: tuple, stats: tuple) -> str:
-    return hashlib.sha1(repr((options_seen, stats)).encode()).hexdigest()
-
-
-def stats_settled(stats: tuple[tuple[str, int, int], ...], started: float) -> bool:
-    """A file changed within the file system's time granularity of the build may change again unseen."""
-    newest = max((mtime for _, _, mtime in stats), default=0)
-    return newest / 1e9 < time.time() - (time.perf_counter() - started) - RACY_SECONDS
-
-
 def content_digest(options_seen: tuple, config, theme: Theme, documents: list[Document],
                    assets: list[tuple[str, tuple[int, int]]]) -> str:
     seen = repr((__version__, options_seen, config, theme.fingerprinted, templates_digest(theme),
                  [(d.relative, d.digest) for d in documents], assets))
     return hashlib.sha1(seen.encode()).hexdigest()
+
+
+def listing_digest(document: Document) -> str:
+    shown = dataclasses.replace(document, body="", toc="", digest="", listing="")
+    return hashlib.sha1(repr(shown).encode()).hexdigest()
 
 
 def document_digest(raw: bytes, relative: str, settings_digest: str, files: str) -> str:

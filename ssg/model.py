@@ -49,6 +49,7 @@ class Document:
     digest: str                 # hash of the source bytes and everything that shaped this result
     source_line: int = 1        # line of the title, for errors about the whole document
     made_images: tuple[str, ...] = ()  # output files of its images' resized copies, made in the cache folder
+    listing: str = ""           # listing digest: of everything but the body and its table of contents (freshness)
 
     @property
     def is_article(self) -> bool:

@@ -8,21 +8,47 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISLNK, S_ISREG
 from typing import Iterator
 
+import jinja2
+
 from .errors import SourceError, SsgError
 from .folders import CACHE_DIR, CONTENT_DIR, STATIC_DIR, THEMES_DIR
 from .freshness import page_digest
+from .cache import BodyStore
+from .config import SiteConfig
 from .meter import minified
-from .pages import Page, document_page
+from .model import Site
+from .pages import Page, SiteNav, document_page
 from .render import render_template
 from .session import Outputs
 from .staging import MANIFEST, Staging, prune_empty, recover_output, safe_name, same_bytes
-from .theme import template_digest
+from .theme import Theme, template_digest
 from .workers import ProgressCallback, run_tasks
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSite:
+    """A site read, parsed and assembled, ready to render."""
+
+    config: SiteConfig
+    theme: Theme
+    site: Site | None      # None in a build of the touched documents only (incremental.py)
+    pages: list[Page]      # every page of the site, in a fixed order: the plan, checked for collisions
+    content_dir: Path
+    env: jinja2.Environment
+    bodies: BodyStore
+    site_digest: str       # every site-wide input a page depends on (its templates come on top)
+    parsed: frozenset[str]  # documents parsed anew by this build (content/ paths)
+    template_references: dict[str, list[str | None]]  # what each template source names, kept in the cache
+    # Files the build makes outside the output and copies in like any other (resized images, the search
+    # index): (output file, the made file, kept in the cache folder).
+    made_files: tuple[tuple[str, Path], ...] = ()
+    nav: SiteNav | None = None  # what every page knows of the site (kept in the build record)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +60,7 @@ class Written:
     unchanged: int
     removed: list[str]
     rendered: int               # pages rendered
+    commit_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,12 +265,14 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, ow
                     data = minified(name, data)
                 staging.add(name, data)
                 outputs[name] = (digest, hashlib.sha1(data).hexdigest())
+        committing = time.perf_counter()
         removed = sorted(name for name in owned.files - staging.produced
                          if safe_name(name) and removable(out_dir, name))
         staging.commit(removed, manifest_bytes(owned.site, staging.produced))
     finally:
         staging.discard()
-    return Written(outputs, staging.written, staging.unchanged, removed, rendered=len(tasks))
+    return Written(outputs, staging.written, staging.unchanged, removed, rendered=len(tasks),
+                   commit_seconds=time.perf_counter() - committing)
 
 
 def write_edited_pages(loaded, previous: Outputs, out_dir: Path, owned: Manifest
@@ -251,24 +280,39 @@ def write_edited_pages(loaded, previous: Outputs, out_dir: Path, owned: Manifest
     """Render the pages of the documents this build parsed and swap them into the output now, ahead of
     the rest of the build; return the files written, and `previous` and `owned` updated, so write_output()
     keeps them."""
-    outputs = dict(previous)
-    staging = Staging(out_dir)
-    templates: dict[str, str] = {}
     pages = [document_page(document, loaded.site, loaded.config)
              for document in (*loaded.site.articles, *loaded.site.pages) if document.relative in loaded.parsed]
+    done = write_pages(loaded, pages, previous, out_dir, owned, trust_output=True, skip_current=False)
+    return done.written, previous | done.outputs, Manifest(owned.site, owned.files | done.outputs.keys())
+
+
+def write_pages(loaded, pages: list[Page], previous: Outputs, out_dir: Path, owned: Manifest, trust_output: bool,
+                skip_current: bool = True) -> Written:
+    """Render these pages in this process and swap them into the output now, removing nothing (the whole
+    build decides that). With skip_current, a page whose digest is the one `previous` names is kept."""
+    outputs: Outputs = {}
+    staging = Staging(out_dir)
+    templates: dict[str, str] = {}
+    rendered = 0
     try:
         state = RenderState(loaded, pages, staging.folder, out_dir.resolve())
-        for index, page in enumerate(pages):  # the same render-and-stage as write_output's, in this process
-            staging.claim(page.output)
+        for index, page in enumerate(pages):  # the same render-and-stage as write_output's
+            digest = digest_of(loaded, page, templates)
             old = previous.get(page.output)
-            result = render_one(state, RenderTask(index, digest_of(loaded, page, templates), old[1] if old else None))
+            if skip_current and digest is not None and old is not None and old[0] == digest \
+                    and (trust_output or (out_dir / page.output).is_file()):
+                staging.keep(page.output)
+                continue
+            staging.claim(page.output)
+            result = render_one(state, RenderTask(index, digest, old[1] if old else None))
+            rendered += 1
             staging.record(result.output, result.written)
             outputs[result.output] = (result.digest or "", result.hash)
-        owned = Manifest(owned.site, owned.files | staging.produced)
-        staging.commit([], manifest_bytes(owned.site, owned.files))  # nothing is removed: the whole build decides
+        new_files = staging.produced - owned.files  # the manifest of a 100,000-article site is megabytes
+        staging.commit([], manifest_bytes(owned.site, owned.files | new_files) if new_files else None)
     finally:
         staging.discard()
-    return staging.written, outputs, owned
+    return Written(outputs, staging.written, staging.unchanged, [], rendered)
 
 
 def digest_of(loaded, page: Page, templates: dict[str, str]) -> str | None:

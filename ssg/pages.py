@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 from functools import partial
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from . import meter, urls
 from .config import SiteConfig
 from .errors import SourceError
 from .folders import CONTENT_DIR, STATIC_DIR
+from .assemble import author_of
 from .model import Document, Group, Site
 from .structured import article_jsonld
 
@@ -38,6 +40,29 @@ class Page:
     shows: str | None = None
     document: Document | None = None  # the article or standalone page this page shows in full
     owner: Document | None = None     # the document this file is made for (its page, or one of its aliases)
+    recipe: Recipe | None = None      # for a page that carries bodies: how to make it again (page_again)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """How to make a page that carries documents' bodies (a document's own page, a feed) again from the
+    documents it shows, without the rest of the site: what an incremental build stores (incremental.py).
+    Documents are named by their path under content/."""
+
+    carries: tuple[str, ...]      # the documents whose body the page shows: its document, a feed's entries
+    lists: tuple[str, ...] = ()   # the documents it links to by their listing: an article's "More in"
+    feed: tuple[str, str, str] = ()  # a feed's title, path and home page
+
+    def to_json(self) -> str:
+        return json.dumps([self.carries, self.lists, self.feed])
+
+    @classmethod
+    def from_json(cls, text: str) -> Recipe:
+        """ValueError for anything to_json did not write."""
+        carries, lists, feed = json.loads(text)
+        if not all(type(value) is list and all(type(item) is str for item in value) for value in (carries, lists, feed)):
+            raise ValueError("not a recipe")
+        return cls(tuple(carries), tuple(lists), tuple(feed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +95,13 @@ def site_nav(site: Site) -> SiteNav:
                    query_aliases=any("?" in alias for d in (*site.articles, *site.pages) for alias in d.aliases))
 
 
+def _listed(documents) -> str:
+    """What a page shows of documents it lists (see freshness: listing digest)."""
+    return ",".join(d.listing for d in documents)
+
+
 def _digests(documents) -> str:
+    """What a page shows of documents whose body it carries (a feed)."""
     return ",".join(d.digest for d in documents)
 
 
@@ -111,7 +142,7 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
         path = urls.paginated("/", pagination.number)
         title = config.title if pagination.number == 1 else f"{config.title}, page {pagination.number}"
         yield Page(urls.output_file(path), "list.html", partial(list_context, config, path, title, "home", None, pagination),
-                   shows=f"home|{pagination.number}|{pagination.total}|{_digests(pagination.items)}")
+                   shows=f"home|{pagination.number}|{pagination.total}|{_listed(pagination.items)}")
     for article in site.articles:
         yield document_page(article, site, config)
     for document in site.pages:
@@ -129,7 +160,7 @@ def site_pages(site: Site, config: SiteConfig) -> Iterator[Page]:
                 continue  # in query-aliases.json, below
             yield Page(urls.output_file(alias), "redirect.html",
                        partial(dict, page=page_head(config, document.path, document.title, "redirect", noindex=True),
-                               target=document), shows=f"redirect|{alias}|{document.digest}", owner=document)
+                               target=document), shows=f"redirect|{alias}|{document.listing}", owner=document)
     yield from query_alias_map(site, config)
 
 
@@ -161,14 +192,27 @@ def account_pages(config: SiteConfig) -> Iterator[Page]:
 
 def document_page(document: Document, site: Site, config: SiteConfig) -> Page:
     """The page of one article or standalone page."""
+    return own_page(document, site.related.get(document.path, ()), config)
+
+
+def own_page(document: Document, related: tuple[Document, ...], config: SiteConfig) -> Page:
+    recipe = Recipe((document.relative,), tuple(d.relative for d in related))
     if not document.is_article:
         return Page(urls.output_file(document.path), f"{document.layout}.html",
                     partial(page_context, config=config), shows=f"page|{document.digest}", document=document,
-                    owner=document)
-    related = site.related.get(document.path, ())
+                    owner=document, recipe=recipe)
     return Page(urls.output_file(document.path), f"{document.layout}.html",
-                partial(article_context, related=related, site=site, config=config),
-                shows=f"article|{document.digest}|{_digests(related)}", document=document, owner=document)
+                partial(article_context, related=related, config=config),
+                shows=f"article|{document.digest}|{_listed(related)}", document=document, owner=document,
+                recipe=recipe)
+
+
+def page_again(recipe: Recipe, documents: dict[str, Document], config: SiteConfig, built_at: datetime) -> Page:
+    """The page a recipe describes, from the documents it names (KeyError if one is missing)."""
+    if recipe.feed:
+        title, path, home = recipe.feed
+        return feed_page(home, path.rpartition("/")[2], title, tuple(documents[r] for r in recipe.carries), built_at)
+    return own_page(documents[recipe.carries[0]], tuple(documents[r] for r in recipe.lists), config)
 
 
 def list_context(config: SiteConfig, path: str, title: str, kind: str, group: Group | None,
@@ -183,7 +227,7 @@ def page_context(document: Document, config: SiteConfig) -> dict[str, Any]:
                          document.image.url if document.image else None), "document": document}
 
 
-def article_context(article: Document, related: tuple[Document, ...], site: Site, config: SiteConfig) -> dict[str, Any]:
+def article_context(article: Document, related: tuple[Document, ...], config: SiteConfig) -> dict[str, Any]:
     metered = meter.is_metered(article, config.meter)
     page = page_head(config, article.path, article.title, "article", article.summary,
                 article.image.url if article.image else None)
@@ -191,7 +235,7 @@ def article_context(article: Document, related: tuple[Document, ...], site: Site
         "page": page,
         "article": article,
         "related": related,
-        "authors": [site.authors[name] for name in article.authors],
+        "authors": [author_of(name, config) for name in article.authors],
         "jsonld": article_jsonld(article, config, page["canonical"], page["image"], metered),
         "meter_settings": meter.script_settings(article, config) if metered else None,
         "wall_links": meter.wall_links(article, config) if metered else None,
@@ -207,7 +251,7 @@ def group_pages(group: Group, config: SiteConfig) -> Iterator[Page]:
         title = label if pagination.number == 1 else f"{label}, page {pagination.number}"
         yield Page(urls.output_file(path), "list.html",
                    partial(list_context, config, path, title, group.kind, group, pagination, description),
-                   shows=f"{group_shows}|{pagination.number}|{pagination.total}|{_digests(pagination.items)}")
+                   shows=f"{group_shows}|{pagination.number}|{pagination.total}|{_listed(pagination.items)}")
 
 
 FEED_FILES = ("feed.xml", "feed.json")  # Atom and JSON Feed 1.1, each its own template of the same name
@@ -222,14 +266,18 @@ def feeds(site: Site, config: SiteConfig) -> Iterator[Page]:
 
 
 def _feeds(home: str, title: str, articles: tuple[Document, ...], site: Site) -> Iterator[Page]:
-    entries = articles[:FEED_ENTRIES]
-    updated = max((a.lastmod for a in entries), default=site.built_at)
     for name in FEED_FILES:
-        path = home + name
-        # An empty feed shows the build time, so it is always rendered (shows=None).
-        yield Page(path.lstrip("/"), name, partial(dict, feed={"title": title, "path": path, "home": home,
-                                                              "entries": entries, "updated": updated}),
-                   shows=f"feed|{path}|{title}|{_digests(entries)}" if entries else None)
+        yield feed_page(home, name, title, articles[:FEED_ENTRIES], site.built_at)
+
+
+def feed_page(home: str, name: str, title: str, entries: tuple[Document, ...], built_at: datetime) -> Page:
+    path = home + name
+    updated = max((a.lastmod for a in entries), default=built_at)
+    context = partial(dict, feed={"title": title, "path": path, "home": home, "entries": entries, "updated": updated})
+    if not entries:  # an empty feed shows the build time, so it is always rendered (shows=None)
+        return Page(path.lstrip("/"), name, context)
+    return Page(path.lstrip("/"), name, context, shows=f"feed|{path}|{title}|{_digests(entries)}",
+                recipe=Recipe(tuple(d.relative for d in entries), feed=(title, path, home)))
 
 
 def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
@@ -249,7 +297,7 @@ def sitemaps(site: Site, config: SiteConfig) -> Iterator[Page]:
     since = site.built_at - timedelta(hours=NEWS_SITEMAP_HOURS)
     recent = [a for a in site.articles if a.date >= since]
     yield Page("news-sitemap.xml", "news-sitemap.xml", partial(dict, articles=recent),
-               shows=f"news-sitemap|{_digests(recent)}")
+               shows=f"news-sitemap|{_listed(recent)}")
     yield Page("robots.txt", "robots.txt", partial(dict), shows="robots")
 
 

@@ -18,30 +18,28 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
 
 from . import urls
 from .assemble import assemble_site
 from .cache import BodyStore, CacheUnusable
-from .config import SiteConfig
 from .documents import Documents, read_documents
 from .errors import BuildFailed
 from .folders import OUTPUT_DIR
-from .freshness import (BuildRecord, content_digest, site_digest, stat_digest, stats_settled, still_right,
-                        templates_digest, valid_until)
+from .freshness import (BuildRecord, content_digest, site_digest, stat_digests, still_right, templates_digest,
+                        valid_until)
+from .incremental import build_touched, remember_recipes
 from .heap import Heap
 from .images import image_files
 from .meter import ACCOUNT_SCRIPT, script_size
-from .model import Site
-from .output import check_output_folder, check_output_owner, write_edited_pages, write_output
-from .pages import Page, find_collisions, site_nav, site_pages
+from .output import LoadedSite, check_output_folder, check_output_owner, write_edited_pages, write_output
+from .pages import find_collisions, site_nav, site_pages
 from .render import configure
 from .hosting import host_files
 from .search import claimed_outputs, index_files, search_pages
 from .session import Session, discard_cache, opened_session
 from .sources import Inputs, read_inputs
 from .staging import recover_output
-from .theme import Theme, make_environment
+from .theme import make_environment
 from .workers import ProgressCallback
 
 if TYPE_CHECKING:  # cryptography is imported only by sites that let readers sign in
@@ -90,6 +88,8 @@ class BuildReport:
     base_url: str = "/"
     stopped_at: str | None = None                       # "stat" or "content": the output was still right
     next_change: datetime | None = None                 # when the output changes with nothing edited (see valid_until)
+    touched: bool = False                               # built the touched documents' pages only (incremental.py)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, parse, assemble, render, write
     warnings: list[str] = field(default_factory=list)   # said once to the user; the build still succeeded
 
     def summary(self) -> str:
@@ -97,28 +97,16 @@ class BuildReport:
                 f"{len(self.removed)} removed; {self.parsed} parsed, {self.cache_hits} from cache, "
                 f"{self.rendered} rendered in {self.seconds:.2f} s")
 
+    def timings(self) -> str:
+        """One line: the way the build went, then the seconds of each stage it ran."""
+        way = (f"stopped at the {self.stopped_at} check" if self.stopped_at
+               else "touched documents only" if self.touched else "full")
+        stages = ", ".join(f"{stage} {seconds:.3f} s" for stage, seconds in self.stages.items())
+        return f"build: {way}; {stages or 'no stage timed'}; total {self.seconds:.3f} s"
+
     def changed_urls(self) -> list[str]:
         """Absolute URLs whose content changed or vanished: what a CDN purge needs."""
         return [self.base_url.rstrip("/") + urls.url_path(name) for name in sorted({*self.written, *self.removed})]
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedSite:
-    """A site read, parsed and assembled, ready to render."""
-
-    config: SiteConfig
-    theme: Theme
-    site: Site
-    pages: list[Page]      # every page of the site, in a fixed order: the plan, checked for collisions
-    content_dir: Path
-    env: jinja2.Environment
-    bodies: BodyStore
-    site_digest: str       # every site-wide input a page depends on (its templates come on top)
-    parsed: frozenset[str]  # documents parsed anew by this build (content/ paths)
-    template_references: dict[str, list[str | None]]  # what each template source names, kept in the cache
-    # Files the build makes outside the output and copies in like any other (resized images, the search
-    # index): (output file, the made file, kept in the cache folder).
-    made_files: tuple[tuple[str, Path], ...] = ()
 
 
 def build(options: BuildOptions, progress: ProgressCallback | None = None, session: Session | None = None,
@@ -153,7 +141,8 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
 
     With a session (the preview), the cache's entries are written by session.save(), so a caller waiting
     for the pages does not wait for that. Only a caller that owns its process passes Heap(owned=True)."""
-    started = time.perf_counter()
+    started, wall = time.perf_counter(), time.time()
+    stages = Stages(started)
     now = options.now or datetime.now(timezone.utc)
     check_output_folder(options.site_dir, options.output)
     recover_output(options.output)
@@ -164,24 +153,43 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
             history = current.history
             record = history.build_record()
             in_place = functools.partial(history.in_place, options.output)
-            stat = stat_digest(options.digest_inputs(), inputs.stats)
-            if still_right(record, now, in_place, stat=stat):
-                return stopped(record, "stat", inputs, started)
+            digests = stat_digests(options.digest_inputs(), inputs.sources.documents, inputs.content_stats,
+                                   inputs.others, wall)
+            stages.done("read")
+            if still_right(record, now, in_place, stat=digests.stat):
+                return stopped(record, "stat", inputs, started, stages)
+            touched = build_touched(options.site_dir, options.output, now, inputs, current, record, digests, owned,
+                                    in_place)
+            if touched is not None and not touched.parsed:
+                return stopped(touched.record, "content", inputs, started, stages)
+            if touched is not None:
+                report = BuildReport(written=touched.written, pages=touched.record.pages, rendered=touched.rendered,
+                                     parsed=len(touched.parsed), cache_hits=touched.record.documents - len(touched.parsed),
+                                     unchanged=touched.record.files - len(touched.written),
+                                     next_change=touched.record.valid_until, touched=True)
+                if current.on_edited is not None:
+                    report.edited = touched.written
+                    current.on_edited(report.edited)
+                stages.done("render")
+                report.stages = stages.seconds
+                return finished(report, inputs, started)
 
             documents = read_documents(options.site_dir, inputs, current.cache, options.jobs, heap,
                                        current.renderer, progress)
+            stages.done("parse")
             content = "" if documents.errors else content_digest(
                 options.digest_inputs(), inputs.config, inputs.theme, documents.documents,
                 inputs.copied_stats())
-            settled = stat if stats_settled(inputs.stats, started) else ""
+            settled = digests.settled
             if still_right(record, now, in_place, stat=settled, content=content):
                 if settled and record.stat != settled:  # the same content under new times: next time the stat will do
-                    history.note(BuildRecord(settled, record.content, record.valid_until, record.pages,
-                                             record.files, record.documents))
-                return stopped(record, "content", inputs, started)
+                    history.note(dataclasses.replace(record, stat=settled, inputs=digests.settled_inputs,
+                                                     chunks=digests.settled_chunks))
+                return stopped(record, "content", inputs, started, stages)
 
             loaded = load_site(options, inputs, documents, current, now)
             heap.freeze()
+            stages.done("assemble")
             report = BuildReport()
             previous = history.outputs(options.output)
             if current.on_edited is not None and loaded.parsed and previous:
@@ -189,22 +197,42 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
                 current.on_edited(report.edited)
             written = write_output(loaded, loaded.pages, previous, options.output, owned, options.jobs,
                                    history.trusts_output, progress)
+            stages.done("render", minus=written.commit_seconds)
+            stages.seconds["write"] = written.commit_seconds
             next_change = valid_until(documents.documents, loaded.site, options.drafts, options.future)
+            remember_recipes(current.cache, loaded.pages, written.outputs)
             history.remember(options.output, written.outputs, previous, BuildRecord(
-                settled, content, next_change, len(loaded.pages), len(written.outputs), len(documents.documents)))
+                settled, content, next_change, len(loaded.pages), len(written.outputs), len(documents.documents),
+                inputs=digests.settled_inputs, chunks=digests.settled_chunks, site=loaded.site_digest,
+                nav=loaded.nav))
+            stages.done("write")
     finally:
         heap.release()
     report.written = report.edited + written.written
     report.removed, report.unchanged, report.rendered = written.removed, written.unchanged, written.rendered
     report.pages, report.parsed, report.cache_hits = len(loaded.pages), len(documents.parsed), documents.cache_hits
     report.next_change = next_change
+    report.stages = stages.seconds
     return finished(report, inputs, started)
 
 
-def stopped(record: BuildRecord, stage: str, inputs: Inputs, started: float) -> BuildReport:
+@dataclass(slots=True)
+class Stages:
+    """Seconds spent in each stage of one build, for the benchmark's figures (read, parse, assemble, render, write)."""
+
+    last: float
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def done(self, stage: str, minus: float = 0.0) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - self.last - minus
+        self.last = now
+
+
+def stopped(record: BuildRecord, stage: str, inputs: Inputs, started: float, stages: Stages) -> BuildReport:
     """The report of a build that found the last build's output still right."""
     report = BuildReport(pages=record.pages, unchanged=record.files, cache_hits=record.documents, stopped_at=stage,
-                         next_change=record.valid_until)
+                         next_change=record.valid_until, stages=stages.seconds)
     return finished(report, inputs, started)
 
 
@@ -241,4 +269,4 @@ def load_site(options: BuildOptions, inputs: Inputs, documents: Documents, sessi
     return LoadedSite(config, theme, site, pages, inputs.content_dir, env, bodies, site_digest(config, nav, theme),
                       frozenset(documents.parsed), cache.template_references,
                       made_files=index_files(site, config, bodies.body_of, cache.folder)
-                      + image_files((*site.articles, *site.pages), documents.documents, cache.folder))
+                      + image_files((*site.articles, *site.pages), documents.documents, cache.folder), nav=nav)

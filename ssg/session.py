@@ -26,10 +26,13 @@ class History(Protocol):
     """What the last build into an output folder left there."""
 
     def outputs(self, folder: Path) -> Outputs: ...
+    def outputs_of(self, folder: Path, names: list[str]) -> Outputs: ...  # the same, for these files only
     def in_place(self, folder: Path) -> int: ...   # how many recorded files are there; -1 if any is missing
     def build_record(self) -> BuildRecord | None: ...
     def remember(self, folder: Path, outputs: Outputs, previous: Outputs, record: BuildRecord) -> None: ...
     def note(self, record: BuildRecord) -> None: ...  # a new record for the same outputs
+    # A build that made a few files again (incremental.py): their rows change, the others stay.
+    def remember_some(self, folder: Path, outputs: Outputs, previous: Outputs, record: BuildRecord) -> None: ...
 
 
 @dataclass(slots=True)
@@ -41,6 +44,9 @@ class StoredHistory:
 
     def outputs(self, folder: Path) -> Outputs:
         return self.cache.outputs(folder) if folder.is_dir() else {}
+
+    def outputs_of(self, folder: Path, names: list[str]) -> Outputs:
+        return self.cache.outputs_of(folder, names) if folder.is_dir() else {}
 
     def in_place(self, folder: Path) -> int:
         outputs = self.outputs(folder)
@@ -58,6 +64,10 @@ class StoredHistory:
     def note(self, record: BuildRecord) -> None:
         self.cache.store_build_record(record)
 
+    def remember_some(self, folder: Path, outputs: Outputs, previous: Outputs, record: BuildRecord) -> None:
+        self.cache.store_outputs(folder, outputs, {name: previous[name] for name in outputs if name in previous})
+        self.cache.store_build_record(record)
+
 
 @dataclass(slots=True)
 class MemoryHistory:
@@ -70,6 +80,9 @@ class MemoryHistory:
     def outputs(self, folder: Path) -> Outputs:
         return self.outputs_written
 
+    def outputs_of(self, folder: Path, names: list[str]) -> Outputs:
+        return {name: self.outputs_written[name] for name in names if name in self.outputs_written}
+
     def in_place(self, folder: Path) -> int:
         return len(self.outputs_written)
 
@@ -80,6 +93,10 @@ class MemoryHistory:
         self.outputs_written, self.record = outputs, record
 
     def note(self, record: BuildRecord) -> None:
+        self.record = record
+
+    def remember_some(self, folder: Path, outputs: Outputs, previous: Outputs, record: BuildRecord) -> None:
+        self.outputs_written.update(outputs)
         self.record = record
 
 

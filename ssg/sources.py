@@ -56,29 +56,39 @@ def list_files(root: Path, label: str, site_root: str, ignore: tuple[str, ...] =
     stats: dict[str, tuple[int, int]] = {}
     errors: list[SourceError] = []
     pending = [(str(root), "")]
+    # This loop runs once per file of a 100,000-article archive on every build, so it does no more than
+    # it must: one stat per file (the system call is most of its cost), the full check only for links and
+    # special files, `ignore` only when site.yaml has one.
     while pending:
         folder, prefix = pending.pop()
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = list(os.scandir(folder))
         except OSError as exc:
             errors.append(SourceError(f"{label}/{prefix}".rstrip("/"), 0, _unreadable(exc)))
             continue
         for entry in entries:
-            relative = prefix + entry.name
-            if is_ignored(entry.name):
+            name = entry.name
+            if is_ignored(name):
                 continue
-            special = entry.is_symlink() or not (entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False))
-            why = unsafe_entry(entry.path, site_root) if special else None
-            if why:
-                errors.append(SourceError(f"{label}/{relative}", 0, why))
-            elif entry.is_dir():
-                if not entry.is_symlink() and not matches(ignore, relative, folder=True):  # links to folders are not walked
+            relative = prefix + name
+            if entry.is_file(follow_symlinks=False):
+                if not ignore or not matches(ignore, relative):
+                    stat = entry.stat(follow_symlinks=False)
+                    stats[relative] = (stat.st_size, stat.st_mtime_ns)
+                    files.append(relative)
+            elif entry.is_dir(follow_symlinks=False):
+                if not ignore or not matches(ignore, relative, folder=True):
                     pending.append((entry.path, relative + "/"))
-            elif not matches(ignore, relative):
-                stat = entry.stat()
-                stats[relative] = (stat.st_size, stat.st_mtime_ns)
-                files.append(relative)
-    return sorted(files), stats, sorted(errors, key=lambda e: e.path)
+            elif why := unsafe_entry(entry.path, site_root):  # a link or a special file
+                errors.append(SourceError(f"{label}/{relative}", 0, why))
+            elif entry.is_file():  # a link to a file inside the site
+                if not ignore or not matches(ignore, relative):
+                    stat = entry.stat()
+                    stats[relative] = (stat.st_size, stat.st_mtime_ns)
+                    files.append(relative)
+            # a link to a folder inside the site is not walked
+    files.sort()
+    return files, stats, sorted(errors, key=lambda e: e.path)
 
 
 def matches(patterns: tuple[str, ...], relative: str, folder: bool = False) -> bool:
@@ -140,7 +150,7 @@ class Inputs:
     theme: Theme
     content_dir: Path
     sources: Sources
-    stats: tuple[tuple[str, int, int], ...]   # (file, size, mtime_ns) of every input file
+    others: list[tuple[str, int, int]]        # (file, size, mtime_ns) of every input file but the documents
     content_stats: dict[str, tuple[int, int]]  # the same (size, mtime_ns) by path under content/
     static_stats: dict[str, tuple[int, int]]   # and by path under static/
 
@@ -177,24 +187,25 @@ def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | N
         others.append(str(site_dir / config.access.keys))
     for folder in theme.folders:
         others += sorted(str(f) for f in folder.rglob("*") if f.is_file())
-    stats = [(name, size, mtime) for name, (size, mtime) in content_stats.items()]
+    stats = [(name, *content_stats[name]) for name in sources.assets]
     stats += [(f"{STATIC_DIR}/{name}", size, mtime) for name, (size, mtime) in static_stats.items()]
     for name in others:
         stat = os.stat(name)
         stats.append((name, stat.st_size, stat.st_mtime_ns))
-    return Inputs(config, theme, content_dir, sources, tuple(stats), content_stats, static_stats)
+    return Inputs(config, theme, content_dir, sources, stats, content_stats, static_stats)
 
 
-def files_beside(sources: Sources) -> dict[str, tuple[str, ...]]:
-    """For each document, the files in its folder (its bundle's files, or the images beside a plain
-    article): its HTML holds their URLs and image sizes."""
+def files_beside(sources: Sources, only: list[str] | None = None) -> dict[str, tuple[str, ...]]:
+    """For each document (or each of `only`), the files in its folder (its bundle's files, or the images
+    beside a plain article): its HTML holds their URLs and image sizes."""
     documents = frozenset(sources.documents)
     by_folder: dict[str, list[str]] = {}
     for asset in sources.assets:
         owner = bundle_of(asset, documents)
         folder = owner.rsplit("/", 1)[0] if owner else asset.rpartition("/")[0]
         by_folder.setdefault(folder, []).append(asset)
-    return {relative: tuple(by_folder.get(relative.rpartition("/")[0], ())) for relative in sources.documents}
+    return {relative: tuple(by_folder.get(relative.rpartition("/")[0], ()))
+            for relative in (sources.documents if only is None else only)}
 
 
 def folder_digests(beside: dict[str, tuple[str, ...]], stats: dict[str, tuple[int, int]]) -> dict[str, str]:

@@ -92,10 +92,11 @@ class Staging:
         self.claim(name)
         self.unchanged += 1
 
-    def commit(self, removed: list[str], manifest: bytes) -> None:
-        """Move the staged files into place, remove `removed` and write the output's manifest, all or nothing."""
+    def commit(self, removed: list[str], manifest: bytes | None) -> None:
+        """Move the staged files into place, remove `removed` and write the output's manifest (None: it names
+        these files already), all or nothing."""
         put = list(self.written)
-        if not same_bytes(self.out_dir / MANIFEST, manifest):
+        if manifest is not None and not same_bytes(self.out_dir / MANIFEST, manifest):
             (self.folder / MANIFEST).write_bytes(manifest)
             put.append(MANIFEST)
         with output_lock(self.out_dir):

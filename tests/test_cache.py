@@ -1,8 +1,7 @@
-"""The build cache: entries kept as a blob plus changed rows, in JSON; a cache that cannot be trusted is
+"""The build cache: entries kept one row each, in JSON; a cache that cannot be trusted is
 replaced with a warning, and the output still equals a clean build's; one in use by another build is an error."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import pickle
@@ -34,42 +33,39 @@ def entry(n: int, title: str = "") -> CachedDocument:
 
 def rows(path: Path) -> int:
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT COUNT(*) FROM entry_changes").fetchone()[0]
+        return db.execute("SELECT COUNT(*) FROM entries").fetchone()[0]
 
 
-def test_entries_survive_as_a_blob_plus_changed_rows(tmp_path: Path) -> None:
+def test_entries_survive_one_row_each_and_are_read_by_path(tmp_path: Path) -> None:
     folder = tmp_path / ".ssg-cache"
     expected = {f"news/s{n}.md": entry(n) for n in range(300)}
 
     cache = BuildCache(folder, "print")
     cache.store_documents([(relative, e, "<p>body</p>") for relative, e in expected.items()])
-    cache.save_entries()  # 300 new entries: written as one blob
+    cache.save_entries()
     cache.close()
-    assert rows(folder / "cache.sqlite") == 0
+    assert rows(folder / "cache.sqlite") == 300
+
+    cache = BuildCache(folder, "print")  # a build that touched two documents reads their rows only
+    assert cache.entries_of(["news/s7.md", "news/s250.md", "news/missing.md"]) == {
+        "news/s7.md": expected["news/s7.md"], "news/s250.md": expected["news/s250.md"]}
+    expected["news/s7.md"] = entry(7, title="Retitled")
+    cache.store_documents([("news/s7.md", expected["news/s7.md"], "<p>new</p>")])
+    cache.save_entries()
+    cache.close()
 
     cache = BuildCache(folder, "print")
     assert cache.documents() == expected
-    expected["news/s7.md"] = entry(7, "Retitled")
-    cache.store_documents([("news/s7.md", expected["news/s7.md"], "<p>new</p>")])
     del expected["news/s8.md"]
     cache.forget_documents(keep=set(expected))
-    cache.save_entries()  # two changes: two small rows, the blob untouched
+    cache.save_entries()
     cache.close()
-    assert rows(folder / "cache.sqlite") == 2
+    assert rows(folder / "cache.sqlite") == 299
 
     cache = BuildCache(folder, "print")
     assert cache.documents() == expected
-    changed = {relative: dataclasses.replace(e, size=e.size + 1) for relative, e in list(expected.items())[:280]}
-    cache.store_documents([(relative, e, None) for relative, e in changed.items()])
-    expected |= changed
-    cache.save_entries()  # many changes: a new blob, and the rows are folded into it
+    assert cache.entries_of(["news/s7.md"]) == {"news/s7.md": expected["news/s7.md"]}
     cache.close()
-    assert rows(folder / "cache.sqlite") == 0
-
-    cache = BuildCache(folder, "print")
-    assert cache.documents() == expected
-    cache.close()
-    assert BuildCache(folder, "other settings").documents() == {}  # another fingerprint starts over
 
 
 def test_what_templates_refer_to_is_kept_for_the_next_build(tmp_path: Path) -> None:
@@ -109,7 +105,7 @@ def execute(site: Path, statement: str, *values) -> None:
 
 def stored_entry(site: Path, relative: str) -> list:
     with sqlite3.connect(database(site)) as db:
-        row = db.execute("SELECT entry FROM entry_changes WHERE relative=?", (relative,)).fetchone()
+        row = db.execute("SELECT entry FROM entries WHERE relative=?", (relative,)).fetchone()
     db.close()
     return json.loads(row[0])
 
@@ -143,13 +139,13 @@ def cache_folder_is_a_file(site: Path, out: Path) -> None:
 
 
 def entry_does_not_decode(site: Path, out: Path) -> None:
-    execute(site, "UPDATE entry_changes SET entry=? WHERE relative='news/b.md'", '[1700000000, 12, "abc')
+    execute(site, "UPDATE entries SET entry=? WHERE relative='news/b.md'", '[1700000000, 12, "abc')
 
 
 def entry_of_the_wrong_shape(site: Path, out: Path) -> None:
     wrong = stored_entry(site, "news/b.md")
     wrong[wrong.index("Story b")] = {"title": ["not", "text"]}
-    execute(site, "UPDATE entry_changes SET entry=? WHERE relative='news/b.md'", json.dumps(wrong))
+    execute(site, "UPDATE entries SET entry=? WHERE relative='news/b.md'", json.dumps(wrong))
 
 
 def body_missing(site: Path, out: Path) -> None:
@@ -157,8 +153,11 @@ def body_missing(site: Path, out: Path) -> None:
 
 
 def output_outside_the_folder(site: Path, out: Path) -> None:
+    """A planted row naming a file outside the output. A build of one body edit reads the rows of its pages
+    only and removes nothing; a full build (a new article here) reads every row, and finds it."""
     (out.parent / "victim.txt").write_text("not the generator's\n")
     execute(site, "INSERT INTO outputs VALUES (?, '../victim.txt', 'key', 'hash')", str(out.resolve()))
+    (site / "content/news/d.md").write_text(article("Story d", date="2026-11-14 09:00", body="Paragraph of d.\n"))
 
 
 @pytest.mark.parametrize("damage", [garbage_file, truncated_file, cache_folder_is_a_file, entry_does_not_decode,
@@ -215,14 +214,14 @@ def test_a_pickle_planted_in_the_cache_never_runs(tmp_path: Path) -> None:
     build(BuildOptions(site_dir=site, out_dir=tmp_path / "out", now=NOW))
     marker = tmp_path / "ran"
     planted = pickle.dumps(_Planted(marker))
-    execute(site, "INSERT OR REPLACE INTO meta VALUES ('entries', ?)", planted)
-    execute(site, "UPDATE entry_changes SET entry=?", planted)
+    execute(site, "UPDATE entries SET entry=?", planted)
+    execute(site, "UPDATE recipes SET recipe=?", planted)
 
     try:
         report = build(BuildOptions(site_dir=site, out_dir=tmp_path / "elsewhere", now=NOW))  # reads every entry
     finally:
         assert not marker.exists()
-    assert len(report.warnings) == 1 and "the stored entries does not read back" in report.warnings[0]
+    assert len(report.warnings) == 1 and "does not read back" in report.warnings[0]
     build(BuildOptions(site_dir=site, out_dir=tmp_path / "clean", now=NOW, use_cache=False))
     assert tree_digest(tmp_path / "elsewhere") == tree_digest(tmp_path / "clean")
 
@@ -260,7 +259,7 @@ def test_front_matter_values_come_back_from_the_cache_with_their_types(tmp_path:
     build(BuildOptions(site_dir=site, out_dir=tmp_path / "clean", now=NOW, use_cache=False))
 
     with sqlite3.connect(database(site)) as db:  # kept as JSON text, never as a pickle
-        stored = db.execute("SELECT entry FROM entry_changes").fetchall()
+        stored = db.execute("SELECT entry FROM entries").fetchall()
     db.close()
     assert len(stored) == 3 and all(isinstance(json.loads(text), list) for text, in stored)
     assert report.warnings == [] and report.cache_hits == 3 and report.parsed == 0

@@ -71,8 +71,18 @@ class Site:
         self.content.mkdir(parents=True)
         (root / "site.yaml").write_text(SITE_YAML.format(paginate=5))
         self.counter = 0
+        self.clock = time.time() - 100_000  # see age()
         for _ in range(60):
             self.add()
+
+    def age(self) -> None:
+        """Move the files written since the last call far into the past, each step a second later than the
+        one before: a build trusts their times at once (they are not racy), as it does on a real site where
+        the next edit comes seconds later. Only then may a build take the touched documents' way."""
+        self.clock += 1
+        for path in self.root.rglob("*"):
+            if path.is_file() and path.stat().st_mtime > self.clock + 50_000:
+                os.utime(path, (self.clock, self.clock))
 
     def articles(self) -> list[Path]:
         return sorted(self.content.rglob("*.md"))
@@ -89,12 +99,17 @@ class Site:
         rng = self.rng
         path = rng.choice(self.articles())
         text = path.read_text()
-        kind = rng.choice(["body", "title", "date", "section", "tags", "draft", "delete", "rename", "add",
-                           "template", "site", "metered", "nothing"])
+        kind = rng.choice(["body", "body", "body", "title", "date", "section", "tags", "draft", "delete", "rename",
+                           "add", "newest", "oldest", "template", "site", "metered", "nothing", "same bytes"])
         if kind == "nothing":
             pass
+        elif kind == "same bytes":
+            path.write_text(text)
         elif kind == "body":
             path.write_text(text + f"\nAn added paragraph {rng.random()}.\n")
+        elif kind in ("newest", "oldest"):  # every later item of every list it is in moves down a page, or up
+            when = "2026-11-28 11:59" if kind == "newest" else "2026-09-01 00:01"
+            path.write_text(set_field(text, "date", when))
         elif kind == "title":
             path.write_text(set_field(text, "title", f'"Retitled {rng.randint(0, 10**6)}"'))
         elif kind == "date":
@@ -125,10 +140,13 @@ class Site:
         return f"{kind} {path.name}"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("seed, aged", [(1, False), (2, False), (3, False), (4, True), (5, True), (6, True)])
+def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int, aged: bool) -> None:
+    """Fresh files (not aged) are never trusted by their times: every build reads them. Aged ones let a build
+    find the touched documents by their stats, and build a body edit's pages alone."""
     rng = random.Random(seed)
     site = Site(tmp_path / "site", rng)
+    touched = []
     incremental, preview = tmp_path / "incremental", tmp_path / "preview"
     # The preview server's way: one process, the site kept in memory between builds, and the pages of the
     # edited documents swapped in ahead of the rest.
@@ -140,8 +158,12 @@ def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int) -> None
             history.append(site.edit() if step else "initial build")
             if rng.random() < 0.3:  # several edits land in one build, as a git pull brings them
                 history.append(site.edit())
-            build(BuildOptions(site_dir=site.root, out_dir=incremental, now=NOW, jobs=2))
-            build(BuildOptions(site_dir=site.root, out_dir=preview, now=NOW, jobs=2), session=session)
+            if aged:
+                site.age()
+            report = build(BuildOptions(site_dir=site.root, out_dir=incremental, now=NOW, jobs=2))
+            touched.append(report.touched)
+            report = build(BuildOptions(site_dir=site.root, out_dir=preview, now=NOW, jobs=2), session=session)
+            touched.append(report.touched)
             session.save()
             clean = tmp_path / f"clean-{step}"
             build(BuildOptions(site_dir=site.root, out_dir=clean, now=NOW, use_cache=False, jobs=1))
@@ -153,6 +175,8 @@ def test_incremental_build_equals_clean_build(tmp_path: Path, seed: int) -> None
     finally:
         session.close()
     assert any(first), "no build swapped an edited page in first"
+    if aged:
+        assert any(touched), f"no build of the touched documents only after {history}"
 
 
 def test_unchanged_rebuild_renders_nothing(tmp_path: Path) -> None:
@@ -176,6 +200,33 @@ def test_one_edit_touches_only_its_page_lists_and_feeds(tmp_path: Path) -> None:
     assert len(report.written) == 1 and report.written[0].endswith(f"/{target.stem}/index.html")
     assert report.rendered < report.pages / 4
     assert report.changed_urls() == [f"https://diff.example.org/{report.written[0][:-len('index.html')]}"]
+
+
+def test_a_body_edit_builds_only_the_pages_that_carry_its_body(tmp_path: Path) -> None:
+    """The reverse index at work: a body edit of a free article (feeds carry all of it) renders its page and
+    its feeds, found without assembling the site, and writes exactly the files a clean build changes."""
+    site = Site(tmp_path / "site", random.Random(13))
+    site.age()
+    out, before = tmp_path / "out", tmp_path / "before"
+    build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    build(BuildOptions(site_dir=site.root, out_dir=before, now=NOW, use_cache=False))
+    feed = (out / "feed.xml").read_text()
+    target = next(p for p in site.articles() if "metered: false" in p.read_text()
+                  and f"/{p.stem}/" in feed and "draft" not in p.read_text())
+    target.write_text(target.read_text() + "\nA paragraph only its page and its feeds carry.\n")
+    site.age()
+    report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW))
+    after = tmp_path / "after"
+    build(BuildOptions(site_dir=site.root, out_dir=after, now=NOW, use_cache=False))
+
+    old, new = tree_digest(before), tree_digest(after)
+    changed = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+    assert report.touched and report.parsed == 1 and report.cache_hits == len(site.articles()) - 1
+    assert sorted(report.written) == changed
+    assert f"{target.stem}/index.html" in " ".join(changed) and "feed.xml" in changed and "feed.json" in changed
+    feeds = [name for name in changed if name.endswith(("feed.xml", "feed.json"))]
+    assert report.rendered == 1 + len(feeds)  # its page and the feeds it is in: no list, no neighbour
+    assert tree_digest(out) == new
 
 
 def test_files_saved_again_unchanged_rebuild_nothing(tmp_path: Path) -> None:
