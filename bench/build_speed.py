@@ -192,7 +192,7 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         ssg_corpus, peer_corpus = work / "corpus-ssg", work / "corpus"
         for corpus, style in ((ssg_corpus, ["--style", "ssg"]), (peer_corpus, [])):
-            if not corpus.exists():
+            if not corpus.exists() and (style or args.tools):
                 subprocess.run([sys.executable, str(args.shared / "make_corpus.py"), "--n", str(size),
                                 "--out", str(corpus), *style], check=True, stdout=subprocess.DEVNULL)
         table = {"ssg": bench_ssg(ssg_corpus, work, args.runs, args.scenarios, args.cold_runs or args.runs)}
