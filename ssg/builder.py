@@ -44,11 +44,14 @@ class BuildProcess:
         self._process.start()
         child.close()
 
-    def build(self, on_edited: Callable[[list[str]], None]) -> BuildOutcome:
-        """Build once; `on_edited` hears the output files of the edited documents as soon as they are in place."""
+    def build(self, on_edited: Callable[[list[str]], None], open_pages: tuple[str, ...] = (),
+              edited: tuple[str, ...] | None = None) -> BuildOutcome:
+        """Build once; `on_edited` hears the output files of the edited documents (and, after a template edit,
+        of the `open_pages`, URL paths) as soon as they are in place. `edited`: the documents (paths under
+        content/) the watcher saw change, when nothing else did (see Session.edited)."""
         self._busy = True
         try:
-            self._connection.send("build")
+            self._connection.send((tuple(open_pages), edited))
             while not isinstance(answer := self._connection.recv(), BuildOutcome):
                 on_edited(answer)
             self._busy = False
@@ -81,7 +84,8 @@ def serve_builds(connection: Connection, options: BuildOptions) -> None:
     signal.signal(signal.SIGTERM, _exit)          # unwinds, so a running worker pool is stopped too
     session = Session(on_edited=connection.send)
     try:
-        while connection.recv() is not None:
+        while (request := connection.recv()) is not None:
+            session.open_pages, session.edited = request
             connection.send(build_once(options, session))
             settle(session)
     except (EOFError, OSError, SystemExit):

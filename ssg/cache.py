@@ -21,6 +21,7 @@ from .freshness import BuildRecord
 from .model import Document
 
 SCHEMA = 5
+UNSAVED_LIMIT = 4096  # entries held as text before they are written
 _BATCH = 500  # names in one SELECT ... IN (...), well under SQLite's limit of bound values
 DATABASE = "cache.sqlite"  # in the cache folder
 LOCK_TIMEOUT = 30.0  # seconds to wait for another build's write to the cache before giving up
@@ -196,6 +197,8 @@ class BuildCache:
             if self._documents is not None:
                 self._documents[relative] = entry
             self._unsaved[relative] = json.dumps(entry_to_json(entry), separators=(",", ":"))  # now: a value JSON cannot hold fails this build
+        if len(self._unsaved) >= UNSAVED_LIMIT:
+            self.save_entries()  # a first build of a large archive does not hold every entry as text
 
     def forget_documents(self, keep: set[str]) -> None:
         """Drop documents whose files no longer exist (their bodies go when the entries are saved)."""
@@ -265,6 +268,20 @@ class BuildCache:
                                  if previous.get(name) != (key, digest)])
 
     @_guarded
+    def output_landmarks(self, folder: Path) -> tuple[int, list[str]]:
+        """How many output files are recorded, and the few a no-change build looks for: every file at the
+        top of the output, and the first and last of each folder there (see StoredHistory.in_place)."""
+        where = self._folder_key(folder)
+        count = self.db.execute("SELECT COUNT(*) FROM outputs WHERE folder=?", (where,)).fetchone()[0]
+        names = [name for name, in self.db.execute(
+            "SELECT name FROM outputs WHERE folder=?1 AND instr(name, '/') = 0 UNION "
+            "SELECT MIN(name) FROM outputs WHERE folder=?1 AND instr(name, '/') > 0 "
+            "GROUP BY substr(name, 1, instr(name, '/')) UNION "
+            "SELECT MAX(name) FROM outputs WHERE folder=?1 AND instr(name, '/') > 0 "
+            "GROUP BY substr(name, 1, instr(name, '/'))", (where,))]
+        return count, names
+
+    @_guarded
     def outputs_of(self, folder: Path, names: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The rows of outputs() for these files only, found by the table's index."""
         where, wanted, found = self._folder_key(folder), list(names), {}
@@ -282,6 +299,16 @@ class BuildCache:
     def recipe_digests(self) -> dict[str, str]:
         """The page digest each stored recipe was made for, by output file (see incremental)."""
         return dict(self.db.execute("SELECT output, digest FROM recipes"))
+
+    @_guarded
+    def recipes_of(self, outputs: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The (page digest, recipe) of these output files that have one."""
+        wanted, found = list(outputs), {}
+        for start in range(0, len(wanted), _BATCH):
+            batch = wanted[start:start + _BATCH]
+            found |= {output: (digest, recipe) for output, digest, recipe in self.db.execute(
+                f"SELECT output, digest, recipe FROM recipes WHERE output IN ({','.join('?' * len(batch))})", batch)}
+        return found
 
     @_guarded
     def shown_on(self, relatives: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -119,7 +119,8 @@ def record_to_json(record: BuildRecord) -> str:
     nav = record.nav
     return json.dumps({"stat": record.stat, "content": record.content, "valid_until": record.valid_until.isoformat(),
                        "pages": record.pages, "files": record.files, "documents": record.documents,
-                       "inputs": record.inputs, "chunks": record.chunks, "site": record.site,
+                       "inputs": record.inputs, "templates": record.templates, "chunks": record.chunks,
+                       "site": record.site,
                        "nav": None if nav is None else [[dataclasses.astuple(link) for link in nav.sections],
                                                         [dataclasses.astuple(link) for link in nav.pages], nav.year,
                                                         nav.query_aliases]})
@@ -130,13 +131,14 @@ def record_from_json(text: Any) -> BuildRecord:
         values = json.loads(text)
         valid_until = datetime.fromisoformat(values["valid_until"])
         record = BuildRecord(values["stat"], values["content"], valid_until, values["pages"], values["files"],
-                             values["documents"], values["inputs"], tuple(values["chunks"]), values["site"],
-                             _nav_from_json(values["nav"]))
+                             values["documents"], values["inputs"], values["templates"], tuple(values["chunks"]),
+                             values["site"], _nav_from_json(values["nav"]))
     except (TypeError, KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"{type(exc).__name__}: {exc}") from None
     if valid_until.tzinfo is None or not all(map(isinstance, (record.stat, record.content, record.pages, record.files,
-                                                             record.documents, record.inputs, record.site),
-                                                 (str, str, int, int, int, str, str))) \
+                                                             record.documents, record.inputs, record.templates,
+                                                             record.site),
+                                                 (str, str, int, int, int, str, str, str))) \
             or not all(type(chunk) is str for chunk in record.chunks):
         raise ValueError("not a build record")
     return record

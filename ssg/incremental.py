@@ -25,13 +25,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from . import urls
 from .cache import BodyStore, BuildCache
+from .cache_format import CachedDocument
 from .documents import ParseState, ParseTask, parse_one, parse_settings
+from .errors import SsgError
 from .freshness import CHUNK, BuildRecord, StatDigests, templates_digest
 from .markup import MarkdownRenderer
 from .model import Document
-from .output import LoadedSite, Manifest, write_pages
+from .output import LoadedSite, Manifest, Written, write_pages
 from .pages import Page, Recipe, page_again
+from .parse import ParseSettings
 from .render import configure
 from .session import Session
 from .sources import Inputs, files_beside, folder_digests
@@ -45,7 +49,8 @@ MAX_TOUCHED = 32    # documents parsed here; more, and the worker processes of a
 class TouchedBuild:
     """What a build of the touched documents did."""
 
-    written: list[str]
+    edited: list[str]           # (the preview) files of the edited documents' own pages, written and announced first
+    written: list[str]          # the other files written
     rendered: int
     parsed: list[str]           # documents whose bytes changed
     record: BuildRecord
@@ -58,7 +63,7 @@ def build_touched(site_dir: Path, out_dir: Path, now: datetime, inputs: Inputs, 
     Touched documents that all hold the same bytes as before change no page: that is the content stop of
     a full build (with every output file in place), and the build returns with nothing parsed."""
     if record is None or record.nav is None or not record.inputs or now >= record.valid_until \
-            or inputs.config.search or record.inputs != digests.inputs \
+            or inputs.config.search or record.inputs != digests.inputs or record.templates != digests.templates \
             or len(record.chunks) != len(digests.chunks) or record.documents != len(inputs.sources.documents):
         return None
     cache = session.cache
@@ -88,28 +93,32 @@ def build_touched(site_dir: Path, out_dir: Path, now: datetime, inputs: Inputs, 
                        result.document.body))
         documents[task.relative] = document
     new_record = dataclasses.replace(record, stat=digests.settled, content="", inputs=digests.settled_inputs,
-                                     chunks=digests.settled_chunks)
+                                     templates=digests.settled_templates, chunks=digests.settled_chunks)
     if not documents:
         if in_place() != record.files:
             return None
         cache.store_documents(stored)
         session.history.note(new_record)
-        return TouchedBuild([], 0, [], new_record)
-    pages = pages_carrying(cache, documents, inputs, now)
+        return TouchedBuild([], [], 0, [], new_record)
+    pages = pages_made_again(cache, cache.shown_on(documents), documents, inputs, now)
     if pages is None:
         return None
     cache.store_documents(stored)  # the bodies first: rendering reads them back from the cache
-    loaded = loaded_for(session, inputs, record)
-    previous = session.history.outputs_of(out_dir, [page.output for page in pages])
-    written = write_pages(loaded, pages, previous, out_dir, owned, session.history.trusts_output)
-    cache.store_recipes({page.output: (written.outputs[page.output][0], page.recipe.to_json(), page.recipe.carries)
-                         for page in pages if page.output in written.outputs}, dropped=())
-    session.history.remember_some(out_dir, written.outputs, previous, new_record)
-    return TouchedBuild(written.written, written.rendered, sorted(documents), new_record)
+    state = render_state(session, inputs, record)
+    edited, rendered = [], 0
+    if session.on_edited is not None:  # the preview: the edited pages go in (and are announced) before feeds
+        own = [page for page in pages if page.document is not None]
+        pages = pages[len(own):]
+        written = write_and_remember(session, state, out_dir, own, owned, new_record)
+        edited, rendered = written.written, written.rendered
+        if edited:
+            session.on_edited(edited)
+    written = write_and_remember(session, state, out_dir, pages, owned, new_record)
+    return TouchedBuild(edited, written.written, rendered + written.rendered, sorted(documents), new_record)
 
 
 def touched_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, record: BuildRecord,
-                      digests: StatDigests) -> tuple[list[ParseTask], dict, object] | None:
+                      digests: StatDigests) -> tuple[list[ParseTask], dict[str, CachedDocument], ParseSettings] | None:
     """The parse tasks of the touched documents, with their stored entries and the parse settings; None when
     no document or too many changed, or documents came or went."""
     chunks = [index for index, (old, new) in enumerate(zip(record.chunks, digests.chunks)) if old != new]
@@ -134,12 +143,12 @@ def touched_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, record:
     return (tasks, entries, settings) if len(tasks) <= MAX_TOUCHED else None
 
 
-def pages_carrying(cache: BuildCache, edited: dict[str, Document], inputs: Inputs, now: datetime) -> list[Page] | None:
-    """The pages that carry the edited documents' bodies, made again from their recipes; None if a recipe
-    names a document the cache no longer has."""
-    carrying = cache.shown_on(edited)
+def pages_made_again(cache: BuildCache, stored: dict[str, tuple[str, str]], edited: dict[str, Document],
+                     inputs: Inputs, now: datetime) -> list[Page] | None:
+    """The pages of these stored (page digest, recipe) by output file, made again from their recipes with the
+    edited documents as they are now; None if a recipe names a document the cache no longer has."""
     try:
-        recipes = {output: Recipe.from_json(recipe) for output, (_, recipe) in sorted(carrying.items())}
+        recipes = {output: Recipe.from_json(recipe) for output, (_, recipe) in sorted(stored.items())}
     except (ValueError, TypeError):
         return None
     needed = {relative for recipe in recipes.values() for relative in (*recipe.carries, *recipe.lists)}
@@ -156,7 +165,39 @@ def pages_carrying(cache: BuildCache, edited: dict[str, Document], inputs: Input
     return sorted(pages, key=lambda page: page.document is None)
 
 
-def loaded_for(session: Session, inputs: Inputs, record: BuildRecord) -> LoadedSite:
+def write_open_pages(out_dir: Path, now: datetime, inputs: Inputs, session: Session, record: BuildRecord | None,
+                     digests: StatDigests, owned: Manifest) -> list[str]:
+    """(The preview) After an edit of templates alone, write the pages the author has open first, made from
+    their recipes, before the full build that follows makes the rest; return the files written. A page
+    without a recipe (a list) waits for the full build, and so does everything when more than templates
+    changed."""
+    if record is None or record.nav is None or not record.inputs or now >= record.valid_until \
+            or record.inputs != digests.inputs or record.chunks != digests.chunks or not session.open_pages:
+        return []
+    pages = pages_made_again(session.cache, session.cache.recipes_of(map(urls.output_file, session.open_pages)),
+                             {}, inputs, now)
+    if not pages:
+        return []
+    try:
+        written = write_and_remember(session, render_state(session, inputs, record), out_dir, pages, owned, record)
+    except SsgError:
+        return []  # a template that fails: the full build reports every page it fails on
+    return written.written
+
+
+def write_and_remember(session: Session, state: LoadedSite, out_dir: Path, pages: list[Page], owned: Manifest,
+                       record: BuildRecord) -> Written:
+    """Write these pages now (one commit), then keep their recipes' new digests and their output rows."""
+    previous = session.history.outputs_of(out_dir, [page.output for page in pages])
+    written = write_pages(state, pages, previous, out_dir, owned, session.history.trusts_output)
+    session.cache.store_recipes({page.output: (written.outputs[page.output][0], page.recipe.to_json(),
+                                               page.recipe.carries)
+                                 for page in pages if page.output in written.outputs}, dropped=())
+    session.history.remember_some(out_dir, written.outputs, previous, record)
+    return written
+
+
+def render_state(session: Session, inputs: Inputs, record: BuildRecord) -> LoadedSite:
     """What rendering needs, from the build record instead of an assembled site (its site digest and navigation)."""
     templates = templates_digest(inputs.theme)
     if session.environment is not None and session.environment[0] == templates:

@@ -16,11 +16,11 @@ from typing import Iterator
 
 import jinja2
 
+from .cache import BodyStore
+from .config import SiteConfig
 from .errors import SourceError, SsgError
 from .folders import CACHE_DIR, CONTENT_DIR, STATIC_DIR, THEMES_DIR
 from .freshness import page_digest
-from .cache import BodyStore
-from .config import SiteConfig
 from .meter import minified
 from .model import Site
 from .pages import Page, SiteNav, document_page

@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
 from . import urls
 from .assemble import assemble_site
 from .cache import BodyStore, CacheUnusable
@@ -27,17 +26,17 @@ from .errors import BuildFailed
 from .folders import OUTPUT_DIR
 from .freshness import (BuildRecord, content_digest, site_digest, stat_digests, still_right, templates_digest,
                         valid_until)
-from .incremental import build_touched, remember_recipes
 from .heap import Heap
+from .hosting import host_files
 from .images import image_files
+from .incremental import build_touched, remember_recipes, write_open_pages
 from .meter import ACCOUNT_SCRIPT, script_size
 from .output import LoadedSite, check_output_folder, check_output_owner, write_edited_pages, write_output
 from .pages import find_collisions, site_nav, site_pages
 from .render import configure
-from .hosting import host_files
 from .search import claimed_outputs, index_files, search_pages
 from .session import Session, discard_cache, opened_session
-from .sources import Inputs, read_inputs
+from .sources import Inputs, inputs_after, read_inputs
 from .staging import recover_output
 from .theme import make_environment
 from .workers import ProgressCallback
@@ -146,7 +145,7 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
     now = options.now or datetime.now(timezone.utc)
     check_output_folder(options.site_dir, options.output)
     recover_output(options.output)
-    inputs = read_inputs(options.site_dir, options.base_url, options.preview_key)
+    inputs = read_inputs_again(options, session)
     try:
         with opened_session(options.site_dir, options.use_cache, session) as current:
             owned = check_output_owner(options.site_dir, options.output, options.force)
@@ -154,7 +153,7 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
             record = history.build_record()
             in_place = functools.partial(history.in_place, options.output)
             digests = stat_digests(options.digest_inputs(), inputs.sources.documents, inputs.content_stats,
-                                   inputs.others, wall)
+                                   inputs.others, inputs.templates, wall)
             stages.done("read")
             if still_right(record, now, in_place, stat=digests.stat):
                 return stopped(record, "stat", inputs, started, stages)
@@ -163,17 +162,21 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
             if touched is not None and not touched.parsed:
                 return stopped(touched.record, "content", inputs, started, stages)
             if touched is not None:
-                report = BuildReport(written=touched.written, pages=touched.record.pages, rendered=touched.rendered,
-                                     parsed=len(touched.parsed), cache_hits=touched.record.documents - len(touched.parsed),
-                                     unchanged=touched.record.files - len(touched.written),
+                written = touched.edited + touched.written
+                report = BuildReport(written=written, edited=touched.edited, pages=touched.record.pages,
+                                     rendered=touched.rendered, parsed=len(touched.parsed),
+                                     cache_hits=touched.record.documents - len(touched.parsed),
+                                     unchanged=touched.record.files - len(written),
                                      next_change=touched.record.valid_until, touched=True)
-                if current.on_edited is not None:
-                    report.edited = touched.written
-                    current.on_edited(report.edited)
                 stages.done("render")
                 report.stages = stages.seconds
                 return finished(report, inputs, started)
 
+            opened = []
+            if current.on_edited is not None and current.open_pages:
+                opened = write_open_pages(options.output, now, inputs, current, record, digests, owned)
+                if opened:
+                    current.on_edited(opened)
             documents = read_documents(options.site_dir, inputs, current.cache, options.jobs, heap,
                                        current.renderer, progress)
             stages.done("parse")
@@ -184,17 +187,19 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
             if still_right(record, now, in_place, stat=settled, content=content):
                 if settled and record.stat != settled:  # the same content under new times: next time the stat will do
                     history.note(dataclasses.replace(record, stat=settled, inputs=digests.settled_inputs,
+                                                     templates=digests.settled_templates,
                                                      chunks=digests.settled_chunks))
                 return stopped(record, "content", inputs, started, stages)
 
             loaded = load_site(options, inputs, documents, current, now)
             heap.freeze()
             stages.done("assemble")
-            report = BuildReport()
+            report = BuildReport(edited=opened)
             previous = history.outputs(options.output)
             if current.on_edited is not None and loaded.parsed and previous:
-                report.edited, previous, owned = write_edited_pages(loaded, previous, options.output, owned)
-                current.on_edited(report.edited)
+                edited, previous, owned = write_edited_pages(loaded, previous, options.output, owned)
+                current.on_edited(edited)
+                report.edited += edited
             written = write_output(loaded, loaded.pages, previous, options.output, owned, options.jobs,
                                    history.trusts_output, progress)
             stages.done("render", minus=written.commit_seconds)
@@ -203,7 +208,8 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
             remember_recipes(current.cache, loaded.pages, written.outputs)
             history.remember(options.output, written.outputs, previous, BuildRecord(
                 settled, content, next_change, len(loaded.pages), len(written.outputs), len(documents.documents),
-                inputs=digests.settled_inputs, chunks=digests.settled_chunks, site=loaded.site_digest,
+                inputs=digests.settled_inputs, templates=digests.settled_templates, chunks=digests.settled_chunks,
+                site=loaded.site_digest,
                 nav=loaded.nav))
             stages.done("write")
     finally:
@@ -214,6 +220,18 @@ def build_stages(options: BuildOptions, progress: ProgressCallback | None = None
     report.next_change = next_change
     report.stages = stages.seconds
     return finished(report, inputs, started)
+
+
+def read_inputs_again(options: BuildOptions, session: Session | None) -> Inputs:
+    """Read the inputs, or (the preview) take the last build's with the edited documents' stats read again."""
+    inputs = None
+    if session is not None and session.inputs is not None and session.edited is not None:
+        inputs = inputs_after(session.inputs, session.edited)
+    if inputs is None:
+        inputs = read_inputs(options.site_dir, options.base_url, options.preview_key)
+    if session is not None:
+        session.inputs, session.edited = inputs, None
+    return inputs
 
 
 @dataclass(slots=True)

@@ -12,7 +12,8 @@ How it fits together
   output never has it). The script listens to `/__ssg__/events` (Server-Sent Events). After each build the
   server sends {"server": id, "generation": n, "changed": ["/news/a/", "/feed.xml", ...], "errors": digest};
   a page reloads when its own URL is in `changed`, when the errors differ from those it was served with, or
-  when the server restarted. A page that connects late first hears what changed since it was served.
+  when the server restarted. A page that connects late first hears what changed since it was served. Each
+  page says its URL when it connects: after a template edit, the open pages are built and announced first.
 - Meter preview helper, to check the paywall view: add `?meter=reset` to any preview URL to forget the
   reader's counted articles (localStorage `ssg-meter:v1` removed), or `?meter=N` to replace them with N fake
   reads made now ({"v":1,"r":[["/__ssg__/meter/1/", <epoch ms>], ...]}). The page then reloads without the
@@ -33,13 +34,14 @@ import webbrowser
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .builder import BuildProcess
 from .access import PreviewReader
+from .builder import BuildProcess
 from .config import load_config
 from .errors import SourceError, SsgError
-from .folders import CONFIG_FILE
+from .folders import CONFIG_FILE, CONTENT_DIR
 from .pipeline import BuildOptions
 from .server import LOCAL_HOSTS, Preview, PreviewServer
+from .sources import MARKDOWN_SUFFIXES
 from .theme import load_theme
 from .urls import url_path
 from .watch import Change, ChangeKind, ChangeQueue, SiteWatcher
@@ -145,7 +147,8 @@ def rebuild(builder: BuildProcess, preview: Preview, changes: set[Change]) -> st
     """Build once, tell the open pages, and return the line to print; never raises for a broken site."""
     started = time.perf_counter()
     what = describe(changes)
-    outcome = builder.build(on_edited=lambda names: preview.publish([url_path(name) for name in names], preview.snapshot()[1]))
+    outcome = builder.build(on_edited=lambda names: preview.publish([url_path(name) for name in names], preview.snapshot()[1]),
+                            open_pages=preview.open_pages(), edited=edited_documents(changes))
     report = outcome.report
     if report is not None:
         rest = [name for name in report.written if name not in report.edited]  # the edited pages were announced already
@@ -163,6 +166,15 @@ def rebuild(builder: BuildProcess, preview: Preview, changes: set[Change]) -> st
     kept = "serving the last good site" if preview.root.is_dir() else "nothing to serve yet"
     return "\n".join([f"{time.strftime('%H:%M:%S')} {what}: build failed with {count} error{'s' if count != 1 else ''}"
                       f" in {time.perf_counter() - started:.2f} s; {kept}"] + [f"  {e}" for e in errors])
+
+
+def edited_documents(changes: set[Change]) -> tuple[str, ...] | None:
+    """The Markdown files (paths under content/) of a burst of saves that changed nothing else, or None."""
+    prefix = CONTENT_DIR + "/"
+    if not changes or any(change.kind is not ChangeKind.CONTENT or not change.name.startswith(prefix)
+                          or not change.name.endswith(MARKDOWN_SUFFIXES) for change in changes):
+        return None
+    return tuple(sorted(change.name[len(prefix):] for change in changes))
 
 
 def describe(changes: set[Change]) -> str:

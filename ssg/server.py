@@ -6,6 +6,7 @@ path starting with a single `/`, so it never sends a browser to another site.
 """
 from __future__ import annotations
 
+import collections
 import hashlib
 import html
 import ipaddress
@@ -47,6 +48,7 @@ class Preview:
         self.errors: tuple[str, ...] = ()
         self.stopping = False
         self._changed_at: dict[str, int] = {}    # URL -> generation of the last build that changed it
+        self._open: collections.Counter[str] = collections.Counter()  # URL -> pages listening with it
         self._condition = threading.Condition()
 
     def publish(self, changed: list[str], errors: tuple[str, ...]) -> None:
@@ -56,6 +58,17 @@ class Preview:
                 self._changed_at[url] = self.generation
             self.errors = errors
             self._condition.notify_all()
+
+    def opened(self, url: str, count: int) -> None:
+        """A page with this URL started (1) or stopped (-1) listening to the build events."""
+        with self._condition:
+            self._open[url] += count
+            if self._open[url] <= 0:
+                del self._open[url]
+
+    def open_pages(self) -> tuple[str, ...]:
+        with self._condition:
+            return tuple(sorted(self._open))
 
     def snapshot(self) -> tuple[int, tuple[str, ...]]:
         with self._condition:
@@ -290,15 +303,20 @@ class PreviewHandler(BaseHTTPRequestHandler):
     def stream_events(self, query: str) -> None:
         """Server-Sent Events: what the page missed since it was served, then one event per build."""
         preview = self.server.preview
+        asked = parse_qs(query)
         try:
-            since = int(parse_qs(query).get("since", [""])[0])
+            since = int(asked.get("since", [""])[0])
         except ValueError:
             since = preview.snapshot()[0]
+        page = asked.get("page", [""])[0]
+        page = page if page.startswith("/") and len(page) < 2048 else ""
         self.close_connection = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
+        if page:
+            preview.opened(page, 1)
         try:
             message = b"retry: 1000\n\n"
             while not preview.stopping:
@@ -312,6 +330,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     self.wfile.write(b": ping\n\n")  # finds out, within 15 s, that a page has gone
         except OSError:
             return  # the page closed or reloaded
+        finally:
+            if page:
+                preview.opened(page, -1)
 
     def send(self, status: int, kind: str, body: bytes, head: bool, location: str | None = None) -> None:
         self.send_response(status)

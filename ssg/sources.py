@@ -9,6 +9,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from .config import SiteConfig, load_config
@@ -150,7 +151,8 @@ class Inputs:
     theme: Theme
     content_dir: Path
     sources: Sources
-    others: list[tuple[str, int, int]]        # (file, size, mtime_ns) of every input file but the documents
+    others: list[tuple[str, int, int]]        # (file, size, mtime_ns) of every input but documents and templates
+    templates: list[tuple[str, int, int]]     # the same of the theme's templates
     content_stats: dict[str, tuple[int, int]]  # the same (size, mtime_ns) by path under content/
     static_stats: dict[str, tuple[int, int]]   # and by path under static/
 
@@ -185,14 +187,40 @@ def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | N
     others = [str(site_dir / CONFIG_FILE)]
     if config.access is not None:
         others.append(str(site_dir / config.access.keys))
+    templates = []
     for folder in theme.folders:
-        others += sorted(str(f) for f in folder.rglob("*") if f.is_file())
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                (templates if file.is_relative_to(folder / "templates") else others).append(str(file))
     stats = [(name, *content_stats[name]) for name in sources.assets]
     stats += [(f"{STATIC_DIR}/{name}", size, mtime) for name, (size, mtime) in static_stats.items()]
-    for name in others:
-        stat = os.stat(name)
-        stats.append((name, stat.st_size, stat.st_mtime_ns))
-    return Inputs(config, theme, content_dir, sources, stats, content_stats, static_stats)
+    stats += [_stat(name) for name in others]
+    return Inputs(config, theme, content_dir, sources, stats, [_stat(name) for name in templates], content_stats,
+                  static_stats)
+
+
+def inputs_after(previous: Inputs, edited: tuple[str, ...]) -> Inputs | None:
+    """The inputs of the last build with the stats of these documents (paths under content/) read again: the
+    preview's watcher names what a save changed, so the site is not listed again. None unless each is a
+    document of that listing and still a regular file (then the caller reads everything)."""
+    stats = dict(previous.content_stats)
+    known = frozenset(previous.sources.documents) if len(edited) > 8 else previous.sources.documents
+    for relative in edited:
+        if relative not in known:
+            return None
+        try:
+            stat = os.lstat(previous.content_dir / relative)
+        except OSError:
+            return None
+        if not S_ISREG(stat.st_mode):
+            return None
+        stats[relative] = (stat.st_size, stat.st_mtime_ns)
+    return dataclasses.replace(previous, content_stats=stats)
+
+
+def _stat(name: str) -> tuple[str, int, int]:
+    stat = os.stat(name)
+    return name, stat.st_size, stat.st_mtime_ns
 
 
 def files_beside(sources: Sources, only: list[str] | None = None) -> dict[str, tuple[str, ...]]:

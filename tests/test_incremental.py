@@ -229,6 +229,33 @@ def test_a_body_edit_builds_only_the_pages_that_carry_its_body(tmp_path: Path) -
     assert tree_digest(out) == new
 
 
+def test_after_a_template_edit_the_open_pages_are_written_first(tmp_path: Path) -> None:
+    """The preview's way: the pages open in the author's browser go in, and are announced, before the full
+    build of every other page that uses the template; the output still equals a clean build."""
+    site = Site(tmp_path / "site", random.Random(14))
+    site.age()
+    out = tmp_path / "preview"
+    announced: list[list[str]] = []
+    session = Session(on_edited=announced.append)
+    try:
+        build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW), session=session)
+        pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("index.html") if "/story-" in p.as_posix())
+        opened = pages[len(pages) // 2]
+        session.open_pages = ("/" + opened.removesuffix("index.html"), "/no/such/page/")
+        override = site.root / "themes" / "default" / "templates" / "article.html"
+        override.parent.mkdir(parents=True)
+        override.write_text(OVERRIDE.format(n=5))
+        site.age()
+        report = build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW), session=session)
+    finally:
+        session.close()
+    assert announced[-1] == [opened]  # alone, ahead of the rest
+    assert report.edited == [opened] and sorted(report.written) == pages
+    clean = tmp_path / "clean"
+    build(BuildOptions(site_dir=site.root, out_dir=clean, now=NOW, use_cache=False))
+    assert tree_digest(out) == tree_digest(clean)
+
+
 def test_files_saved_again_unchanged_rebuild_nothing(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(12))
     out = tmp_path / "out"

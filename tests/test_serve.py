@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -399,6 +399,30 @@ def test_the_edited_page_is_announced_before_the_pages_around_it(site, server):
     assert "/feed.xml" in rest["changed"] and "/news/alpha/" not in rest["changed"]  # so the page reloads once
     assert "Announced first." in server.get("/news/alpha/")[2]
     connection.close()
+
+
+def test_after_a_template_edit_the_open_page_is_built_and_announced_first(site):
+    """The page says its URL when it listens; a template edit then builds it ahead of every other article page."""
+    an_hour_ago = time.time() - 3600  # files the build trusts by their times, as on a site being worked on
+    template = site / "themes" / "default" / "templates" / "article.html"
+    template.parent.mkdir(parents=True)
+    template.write_text('{% extends "default/article.html" %}{% block kicker %}<p class="probe">One</p>{% endblock %}')
+    for path in site.rglob("*"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    server = Server(site)
+    try:
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=20)
+        connection.request("GET", "/__ssg__/events?page=" + quote("/news/beta/"))
+        stream = connection.getresponse()
+        read_events(stream, 1)
+        write(template, '{% extends "default/article.html" %}{% block kicker %}<p class="probe">Two</p>{% endblock %}')
+        first, rest = read_events(stream, 2)
+        assert first["changed"] == ["/news/beta/"] and first["generation"] + 1 == rest["generation"]
+        assert {"/news/alpha/", "/news/gamma/"} <= set(rest["changed"]) and "/news/beta/" not in rest["changed"]
+        assert 'class="probe">Two</p>' in server.get("/news/beta/")[2]
+        connection.close()
+    finally:
+        server.stop()
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the build process through /proc")

@@ -39,7 +39,9 @@
 
   let path = location.pathname;
   try { path = decodeURIComponent(path); } catch (e) {}
-  const events = new EventSource('/__ssg__/events?since=' + encodeURIComponent(me.generation));
+  // The page says its URL: after a template edit the server builds the open pages first.
+  const events = new EventSource('/__ssg__/events?since=' + encodeURIComponent(me.generation)
+                                 + '&page=' + encodeURIComponent(me.page || path));
   events.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.server !== me.server || m.errors !== me.errors
