@@ -1,6 +1,7 @@
 """Save -> served page latency of `ssg serve` on the shared corpus, measured end to end.
 
 Usage: python bench/serve_latency.py [--n 1000] [--reps 10] [--corpus ../shared/bench/make_corpus.py]
+                                     [--corpus-dir DIR]
 
 Writes the corpus into a temporary site, starts `ssg serve --port 0` on it, then for each kind of edit saves a
 file and polls the served HTML until it has the new text:
@@ -8,13 +9,16 @@ file and polls the served HTML until it has the new text:
   section move   one article's front matter moves it to another section (a new URL)
   template edit  a site theme override of article.html (extends "default/article.html") changes a block
 Prints the median and 90th percentile in milliseconds; also when the reload event reached an open page (the
-moment a browser starts reloading) and the server's own build time for the same saves.
+moment a browser starts reloading) and the server's own build time for the same saves. The listening page
+says it has the measured article open, as a browser's page does: a template edit builds that page first.
+`--corpus-dir` takes an existing corpus folder (make_corpus.py --style ssg) instead of making one.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -23,6 +27,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -39,17 +44,24 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000, help="articles in the corpus")
     parser.add_argument("--reps", type=int, default=10, help="saves measured per kind of edit")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="make_corpus.py")
+    parser.add_argument("--corpus-dir", type=Path, help="an existing corpus to copy instead of making one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ssg-serve-bench-") as temp:
         site = Path(temp) / "site"
-        subprocess.run([sys.executable, str(args.corpus), "--n", str(args.n), "--out", str(site / "content"),
-                        "--style", "ssg"], check=True)
+        if args.corpus_dir:
+            shutil.copytree(args.corpus_dir, site / "content")
+            args.n = len(list((site / "content").glob("*.md")))
+        else:
+            subprocess.run([sys.executable, str(args.corpus), "--n", str(args.n), "--out", str(site / "content"),
+                            "--style", "ssg"], check=True)
         (site / "site.yaml").write_text("title: Bench\nbase_url: https://example.org/\n")
         server = Server(site)
         try:
             print(f"ssg serve, {args.n} articles; first build {server.first_build:.1f} s; "
                   f"{args.reps} saves per kind (save -> served HTML has the new text)")
             article = sorted((site / "content").glob("*.md"))[len(list((site / "content").glob("*.md"))) // 2]
+            text = article.read_text()
+            server.listen_as(url_of(server, front_matter(text, "slug"), front_matter(text, "section")))
             for name, measure in (("body edit", measure_body_edit), ("section move", measure_section_move),
                                   ("template edit", measure_template_edit)):
                 measure(server, site, article, 1)  # warm up: first save of its kind (themes/ appears, etc.)
@@ -77,10 +89,15 @@ class Server:
         self.first_build = time.perf_counter() - started
         self.url = next(line.split()[1] for line in self.lines if line.startswith("Serving "))
         self.events: list[tuple[float, list[str]]] = []  # (arrival, changed URLs), as an open page hears them
-        threading.Thread(target=self.listen, daemon=True).start()
 
-    def listen(self) -> None:
-        with urllib.request.urlopen(self.url + "__ssg__/events?since=1", timeout=3600) as stream:
+    def listen_as(self, page: str) -> None:
+        """Listen to the build events as the open page `page` does."""
+        threading.Thread(target=self.listen, args=(page,), daemon=True).start()
+        time.sleep(0.2)
+
+    def listen(self, page: str) -> None:
+        query = urllib.parse.urlencode({"since": 1, "page": page})
+        with urllib.request.urlopen(self.url + "__ssg__/events?" + query, timeout=3600) as stream:
             for line in stream:
                 if line.startswith(b"data: "):
                     self.events.append((time.perf_counter(), json.loads(line[6:])["changed"]))
