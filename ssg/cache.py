@@ -169,12 +169,17 @@ class BuildCache:
         wanted = list(dict.fromkeys(relatives))
         if self._documents is not None:
             return {relative: self._documents[relative] for relative in wanted if relative in self._documents}
-        found = {}
+        return self._read_entries(self._select_in("SELECT relative, entry FROM entries WHERE relative IN ({keys})",
+                                                  wanted))
+
+    def _select_in(self, statement: str, keys: Iterable[str], *leading: str) -> list[tuple]:
+        """The rows of `statement` for every key, its {keys} standing for a list of bound values (in batches:
+        SQLite limits how many one statement takes); `leading` values are bound first."""
+        wanted, rows = list(keys), []
         for start in range(0, len(wanted), _BATCH):
             batch = wanted[start:start + _BATCH]
-            found |= self._read_entries(self.db.execute(
-                f"SELECT relative, entry FROM entries WHERE relative IN ({','.join('?' * len(batch))})", batch))
-        return found
+            rows += self.db.execute(statement.format(keys=",".join("?" * len(batch))), [*leading, *batch])
+        return rows
 
     def _read_entries(self, rows: Iterable[tuple[str, str]]) -> dict[str, CachedDocument]:
         entries = {}
@@ -284,12 +289,8 @@ class BuildCache:
     @_guarded
     def outputs_of(self, folder: Path, names: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The rows of outputs() for these files only, found by the table's index."""
-        where, wanted, found = self._folder_key(folder), list(names), {}
-        for start in range(0, len(wanted), _BATCH):
-            batch = wanted[start:start + _BATCH]
-            found |= {name: (key, digest) for name, key, digest in self.db.execute(
-                f"SELECT name, key, hash FROM outputs WHERE folder=? AND name IN ({','.join('?' * len(batch))})",
-                [where, *batch])}
+        found = {name: (key, digest) for name, key, digest in self._select_in(
+            "SELECT name, key, hash FROM outputs WHERE folder=? AND name IN ({keys})", names, self._folder_key(folder))}
         with self._reading("the list of output files"):
             if _ESCAPING_NAME.search("\n".join(found)):
                 raise ValueError("a file outside the output folder")
@@ -303,23 +304,15 @@ class BuildCache:
     @_guarded
     def recipes_of(self, outputs: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The (page digest, recipe) of these output files that have one."""
-        wanted, found = list(outputs), {}
-        for start in range(0, len(wanted), _BATCH):
-            batch = wanted[start:start + _BATCH]
-            found |= {output: (digest, recipe) for output, digest, recipe in self.db.execute(
-                f"SELECT output, digest, recipe FROM recipes WHERE output IN ({','.join('?' * len(batch))})", batch)}
-        return found
+        return {output: (digest, recipe) for output, digest, recipe in self._select_in(
+            "SELECT output, digest, recipe FROM recipes WHERE output IN ({keys})", outputs)}
 
     @_guarded
     def shown_on(self, relatives: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The reverse index: the pages that carry these documents' bodies, with their (page digest, recipe)."""
-        wanted, found = list(relatives), {}
-        for start in range(0, len(wanted), _BATCH):
-            batch = wanted[start:start + _BATCH]
-            found |= {output: (digest, recipe) for output, digest, recipe in self.db.execute(
-                "SELECT DISTINCT recipes.output, digest, recipe FROM shown JOIN recipes USING (output) "
-                f"WHERE shown.relative IN ({','.join('?' * len(batch))})", batch)}
-        return found
+        return {output: (digest, recipe) for output, digest, recipe in self._select_in(
+            "SELECT DISTINCT recipes.output, digest, recipe FROM shown JOIN recipes USING (output) "
+            "WHERE shown.relative IN ({keys})", relatives)}
 
     @_guarded
     def store_recipes(self, recipes: dict[str, tuple[str, str, tuple[str, ...]]], dropped: Iterable[str]) -> None:
