@@ -169,12 +169,15 @@ def rebuild(builder: BuildProcess, preview: Preview, changes: set[Change]) -> st
 
 
 def edited_documents(changes: set[Change]) -> tuple[str, ...] | None:
-    """The Markdown files (paths under content/) of a burst of saves that changed nothing else, or None."""
+    """The Markdown files (paths under content/) of a burst of saves that changed nothing but them and
+    templates, or None (see Session.edited)."""
     prefix = CONTENT_DIR + "/"
-    if not changes or any(change.kind is not ChangeKind.CONTENT or not change.name.startswith(prefix)
-                          or not change.name.endswith(MARKDOWN_SUFFIXES) for change in changes):
+    documents = [change.name[len(prefix):] for change in changes if change.kind is ChangeKind.CONTENT
+                 and change.name.startswith(prefix) and change.name.endswith(MARKDOWN_SUFFIXES)]
+    templates = [change for change in changes if change.kind is ChangeKind.THEME and "/templates/" in change.name]
+    if not changes or len(documents) + len(templates) != len(changes):
         return None
-    return tuple(sorted(change.name[len(prefix):] for change in changes))
+    return tuple(sorted(documents))
 
 
 def describe(changes: set[Change]) -> str:

@@ -121,7 +121,7 @@ class Session:
     # URL paths of the pages open in the author's browser: after a template edit they go first (incremental.py).
     open_pages: tuple[str, ...] = ()
     # The last build's inputs, and the documents (paths under content/) the watcher saw change since, or None
-    # when it saw anything else: then the next build lists and reads every input again.
+    # when it saw anything but documents and templates: then the next build lists and reads every input again.
     inputs: Inputs | None = None
     edited: tuple[str, ...] | None = None
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, SourceError
 from .folders import CONFIG_FILE, CONTENT_DIR, STATIC_DIR, THEMES_DIR, unsafe_entry
-from .theme import Theme, load_theme
+from .theme import Theme, load_theme, theme_folders
 
 if TYPE_CHECKING:  # cryptography is imported only by sites that let readers sign in
     from .access import PublicKey
@@ -187,22 +187,28 @@ def read_inputs(site_dir: Path, base_url: str | None, preview_key: PublicKey | N
     others = [str(site_dir / CONFIG_FILE)]
     if config.access is not None:
         others.append(str(site_dir / config.access.keys))
-    templates = []
     for folder in theme.folders:
-        for file in sorted(folder.rglob("*")):
-            if file.is_file():
-                (templates if file.is_relative_to(folder / "templates") else others).append(str(file))
+        others += [str(file) for file in sorted(folder.rglob("*"))
+                   if file.is_file() and not file.is_relative_to(folder / "templates")]
     stats = [(name, *content_stats[name]) for name in sources.assets]
     stats += [(f"{STATIC_DIR}/{name}", size, mtime) for name, (size, mtime) in static_stats.items()]
     stats += [_stat(name) for name in others]
-    return Inputs(config, theme, content_dir, sources, stats, [_stat(name) for name in templates], content_stats,
-                  static_stats)
+    return Inputs(config, theme, content_dir, sources, stats, template_stats(theme), content_stats, static_stats)
+
+
+def template_stats(theme: Theme) -> list[tuple[str, int, int]]:
+    return [_stat(str(file)) for folder in theme.template_dirs for file in sorted(folder.rglob("*")) if file.is_file()]
 
 
 def inputs_after(previous: Inputs, edited: tuple[str, ...]) -> Inputs | None:
-    """The inputs of the last build with the stats of these documents (paths under content/) read again: the
-    preview's watcher names what a save changed, so the site is not listed again. None unless each is a
-    document of that listing and still a regular file (then the caller reads everything)."""
+    """The inputs of the last build with the stats of these documents (paths under content/) and of the
+    templates read again: the preview's watcher names what a save changed (documents, templates), so the site
+    is not listed again. None unless each document is one of that listing and still a regular file, and the
+    theme is in the same folders (then the caller reads everything)."""
+    site_dir, theme = previous.content_dir.parent, previous.theme
+    if theme_folders(site_dir, theme.name) != theme.folders:
+        return None  # the site's own copy of the theme appeared or went
+    refuse_unsafe(theme_files(site_dir, theme.name), site_dir, os.path.realpath(site_dir))
     stats = dict(previous.content_stats)
     known = frozenset(previous.sources.documents) if len(edited) > 8 else previous.sources.documents
     for relative in edited:
@@ -215,7 +221,7 @@ def inputs_after(previous: Inputs, edited: tuple[str, ...]) -> Inputs | None:
         if not S_ISREG(stat.st_mode):
             return None
         stats[relative] = (stat.st_size, stat.st_mtime_ns)
-    return dataclasses.replace(previous, content_stats=stats)
+    return dataclasses.replace(previous, content_stats=stats, templates=template_stats(theme))
 
 
 def _stat(name: str) -> tuple[str, int, int]:

@@ -40,8 +40,13 @@ class Theme:
         return frozenset(names)
 
 
+def theme_folders(site_dir: Path, name: str) -> tuple[Path, ...]:
+    """Where theme `name` is, most specific first: the site's copy, then the package's."""
+    return tuple(folder for folder in (site_dir / THEMES_DIR / name, PACKAGE_THEMES / name) if folder.is_dir())
+
+
 def load_theme(site_dir: Path, name: str) -> Theme:
-    folders = tuple(folder for folder in (site_dir / THEMES_DIR / name, PACKAGE_THEMES / name) if folder.is_dir())
+    folders = theme_folders(site_dir, name)
     if not folders:
         available = sorted(p.name for p in PACKAGE_THEMES.iterdir() if p.is_dir())
         raise SsgError(SourceError(str(site_dir / CONFIG_FILE), 0,

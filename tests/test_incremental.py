@@ -256,6 +256,27 @@ def test_after_a_template_edit_the_open_pages_are_written_first(tmp_path: Path) 
     assert tree_digest(out) == tree_digest(clean)
 
 
+def test_a_preview_build_of_saved_files_still_refuses_a_template_linking_outside(tmp_path: Path) -> None:
+    """The preview reads only what the watcher saw saved (documents, templates), with the same checks."""
+    site = Site(tmp_path / "site", random.Random(15))
+    templates = site.root / "themes" / "default" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "article.html").write_text(OVERRIDE.format(n=1))
+    out = tmp_path / "preview"
+    session = Session()
+    try:
+        build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW), session=session)
+        (tmp_path / "secret.html").write_text("not the site's")
+        (templates / "stolen.html").symlink_to(tmp_path / "secret.html")
+        session.edited = ()  # the watcher saw a template saved, nothing else
+        with pytest.raises(BuildFailed) as failed:
+            build(BuildOptions(site_dir=site.root, out_dir=out, now=NOW), session=session)
+    finally:
+        session.close()
+    assert "themes/default/templates/stolen.html" in str(failed.value)
+    assert "outside the site folder" in str(failed.value)
+
+
 def test_files_saved_again_unchanged_rebuild_nothing(tmp_path: Path) -> None:
     site = Site(tmp_path / "site", random.Random(12))
     out = tmp_path / "out"
