@@ -201,7 +201,8 @@ class BuildCache:
         for relative, entry, _ in entries:
             if self._documents is not None:
                 self._documents[relative] = entry
-            self._unsaved[relative] = json.dumps(entry_to_json(entry), separators=(",", ":"))  # now: a value JSON cannot hold fails this build
+            # Made now: a value JSON cannot hold fails this build.
+            self._unsaved[relative] = json.dumps(entry_to_json(entry), separators=(",", ":"))
         if len(self._unsaved) >= UNSAVED_LIMIT:
             self.save_entries()  # a first build of a large archive does not hold every entry as text
 

@@ -148,7 +148,8 @@ def _nav_from_json(value: Any) -> SiteNav | None:
     if value is None:
         return None
     sections, pages, year, query_aliases = value
-    nav = SiteNav(tuple(SectionLink(*map(str, link)) for link in sections), tuple(PageLink(*map(str, link)) for link in pages),
+    nav = SiteNav(tuple(SectionLink(*map(str, link)) for link in sections),
+                  tuple(PageLink(*map(str, link)) for link in pages),
                   year, query_aliases)
     if type(year) is not int or type(query_aliases) is not bool \
             or not all(len(link) == 3 for link in sections) or not all(len(link) == 2 for link in pages):

@@ -58,7 +58,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--changed-urls", type=Path, metavar="FILE",
                    help="write the absolute URLs whose content changed or vanished, one per line (for a CDN purge)")
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
-    p.add_argument("--timings", action="store_true", help="print the seconds of each stage, and which way the build went")
+    p.add_argument("--timings", action="store_true",
+                   help="print the seconds of each stage, and which way the build went")
     p.add_argument("--force", action="store_true",
                    help="build into a non-empty folder ssg did not write (its files are kept, never removed)")
     p.add_argument("--as-of", metavar="TIME", help="build the site as it will be at TIME (ISO 8601, e.g. "

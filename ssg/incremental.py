@@ -30,7 +30,7 @@ from .cache import BodyStore, BuildCache
 from .cache_format import CachedDocument
 from .documents import ParseState, ParseTask, parse_one, parse_settings
 from .errors import SsgError
-from .freshness import CHUNK, BuildRecord, StatDigests, templates_digest
+from .freshness import CHUNK, BuildRecord, StatDigests
 from .markup import MarkdownRenderer
 from .model import Document
 from .output import LoadedSite, Manifest, Written, write_pages
@@ -39,7 +39,6 @@ from .parse import ParseSettings
 from .render import configure
 from .session import Session
 from .sources import Inputs, files_beside, folder_digests
-from .theme import make_environment
 
 MAX_CHUNKS = 8      # chunks looked at one by one; beyond this a full build costs about the same
 MAX_TOUCHED = 32    # documents parsed here; more, and the worker processes of a full build pay off
@@ -62,8 +61,7 @@ def build_touched(site_dir: Path, out_dir: Path, now: datetime, inputs: Inputs, 
     """Build the touched documents' pages, or return None (having changed nothing) for a full build.
     Touched documents that all hold the same bytes as before change no page: that is the content stop of
     a full build (with every output file in place), and the build returns with nothing parsed."""
-    if record is None or record.nav is None or not record.inputs or now >= record.valid_until \
-            or inputs.config.search or record.inputs != digests.inputs or record.templates != digests.templates \
+    if not serves(record, digests, now) or inputs.config.search or record.templates != digests.templates \
             or len(record.chunks) != len(digests.chunks) or record.documents != len(inputs.sources.documents):
         return None
     cache = session.cache
@@ -115,6 +113,13 @@ def build_touched(site_dir: Path, out_dir: Path, now: datetime, inputs: Inputs, 
             session.on_edited(edited)
     written = write_and_remember(session, state, out_dir, pages, owned, new_record)
     return TouchedBuild(edited, written.written, rendered + written.rendered, sorted(documents), new_record)
+
+
+def serves(record: BuildRecord | None, digests: StatDigests, now: datetime) -> bool:
+    """Whether the last build's record can stand in for the assembled site: it has a navigation and a site
+    digest, no time limit in it has passed, and no input but documents and templates changed since."""
+    return record is not None and record.nav is not None and bool(record.inputs) and now < record.valid_until \
+        and record.inputs == digests.inputs
 
 
 def touched_documents(site_dir: Path, inputs: Inputs, cache: BuildCache, record: BuildRecord,
@@ -171,8 +176,7 @@ def write_open_pages(out_dir: Path, now: datetime, inputs: Inputs, session: Sess
     their recipes, before the full build that follows makes the rest; return the files written. A page
     without a recipe (a list) waits for the full build, and so does everything when more than templates
     changed."""
-    if record is None or record.nav is None or not record.inputs or now >= record.valid_until \
-            or record.inputs != digests.inputs or record.chunks != digests.chunks or not session.open_pages:
+    if not serves(record, digests, now) or record.chunks != digests.chunks or not session.open_pages:
         return []
     pages = pages_made_again(session.cache, session.cache.recipes_of(map(urls.output_file, session.open_pages)),
                              {}, inputs, now)
@@ -190,8 +194,7 @@ def write_and_remember(session: Session, state: LoadedSite, out_dir: Path, pages
     """Write these pages now (one commit), then keep their recipes' new digests and their output rows."""
     previous = session.history.outputs_of(out_dir, [page.output for page in pages])
     written = write_pages(state, pages, previous, out_dir, owned, session.history.trusts_output)
-    session.cache.store_recipes({page.output: (written.outputs[page.output][0], page.recipe.to_json(),
-                                               page.recipe.carries)
+    session.cache.store_recipes({page.output: recipe_row(page, written.outputs)
                                  for page in pages if page.output in written.outputs}, dropped=())
     session.history.remember_some(out_dir, written.outputs, previous, record)
     return written
@@ -199,12 +202,7 @@ def write_and_remember(session: Session, state: LoadedSite, out_dir: Path, pages
 
 def render_state(session: Session, inputs: Inputs, record: BuildRecord) -> LoadedSite:
     """What rendering needs, from the build record instead of an assembled site (its site digest and navigation)."""
-    templates = templates_digest(inputs.theme)
-    if session.environment is not None and session.environment[0] == templates:
-        env = session.environment[1]
-    else:
-        env = make_environment(inputs.theme)
-        session.environment = (templates, env)
+    env = session.environment_for(inputs.theme)
     bodies = BodyStore(session.cache.path)
     configure(env, inputs.config, inputs.theme, record.nav, bodies.body_of)
     return LoadedSite(inputs.config, inputs.theme, None, [], inputs.content_dir, env, bodies, record.site,
@@ -215,8 +213,12 @@ def remember_recipes(cache: BuildCache, pages: list[Page], outputs: dict[str, tu
     """Keep the recipe of every page that carries bodies, with the page digest it was made for, where that
     changed (a full build's part of the reverse index)."""
     stored = cache.recipe_digests()
-    changed = {page.output: (outputs[page.output][0], page.recipe.to_json(), page.recipe.carries)
-               for page in pages if page.recipe is not None and page.output in outputs
-               and stored.get(page.output) != outputs[page.output][0]}
+    changed = {page.output: recipe_row(page, outputs) for page in pages if page.recipe is not None
+               and page.output in outputs and stored.get(page.output) != outputs[page.output][0]}
     planned = {page.output for page in pages if page.recipe is not None}
     cache.store_recipes(changed, dropped=stored.keys() - planned)
+
+
+def recipe_row(page: Page, outputs: dict[str, tuple[str, str]]) -> tuple[str, str, tuple[str, ...]]:
+    """What the cache keeps of a page with a recipe: its page digest, its recipe, the documents it carries."""
+    return outputs[page.output][0], page.recipe.to_json(), page.recipe.carries

@@ -228,17 +228,13 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, ow
     outputs: Outputs = {}
     staging = Staging(out_dir)
     out_prefix = str(out_dir) + os.sep
-
-    def still_there(name: str) -> bool:
-        return trust_output or os.path.isfile(out_prefix + name)
-
     try:
         tasks = []
         templates: dict[str, str] = {}
         for index, page in enumerate(pages):
             digest = digest_of(loaded, page, templates)
             old = previous.get(page.output)
-            if digest is not None and old is not None and old[0] == digest and still_there(page.output):
+            if is_current(old, digest, out_prefix, page.output, trust_output):
                 staging.keep(page.output)
                 outputs[page.output] = old
             else:
@@ -256,7 +252,7 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, ow
             stat = source.stat()
             digest = f"file|{source}|{stat.st_size}|{stat.st_mtime_ns}"
             old = previous.get(name)
-            if old is not None and old[0] == digest and still_there(name):
+            if is_current(old, digest, out_prefix, name, trust_output):
                 staging.keep(name)
                 outputs[name] = old
             else:
@@ -273,6 +269,14 @@ def write_output(loaded, pages: list[Page], previous: Outputs, out_dir: Path, ow
         staging.discard()
     return Written(outputs, staging.written, staging.unchanged, removed, rendered=len(tasks),
                    commit_seconds=time.perf_counter() - committing)
+
+
+def is_current(old: tuple[str, str] | None, digest: str | None, out_prefix: str, name: str,
+               trust_output: bool) -> bool:
+    """Whether the output file `name` is the one this digest makes: the last build made it from the same digest
+    and it is still there (not looked for with trust_output; `out_prefix` is the output folder and a slash)."""
+    return (digest is not None and old is not None and old[0] == digest
+            and (trust_output or os.path.isfile(out_prefix + name)))
 
 
 def write_edited_pages(loaded, previous: Outputs, out_dir: Path, owned: Manifest
@@ -292,6 +296,7 @@ def write_pages(loaded, pages: list[Page], previous: Outputs, out_dir: Path, own
     build decides that). With skip_current, a page whose digest is the one `previous` names is kept."""
     outputs: Outputs = {}
     staging = Staging(out_dir)
+    out_prefix = str(out_dir) + os.sep
     templates: dict[str, str] = {}
     rendered = 0
     try:
@@ -299,8 +304,7 @@ def write_pages(loaded, pages: list[Page], previous: Outputs, out_dir: Path, own
         for index, page in enumerate(pages):  # the same render-and-stage as write_output's
             digest = digest_of(loaded, page, templates)
             old = previous.get(page.output)
-            if skip_current and digest is not None and old is not None and old[0] == digest \
-                    and (trust_output or (out_dir / page.output).is_file()):
+            if skip_current and is_current(old, digest, out_prefix, page.output, trust_output):
                 staging.keep(page.output)
                 continue
             staging.claim(page.output)

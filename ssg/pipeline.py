@@ -24,8 +24,7 @@ from .cache import BodyStore, CacheUnusable
 from .documents import Documents, read_documents
 from .errors import BuildFailed
 from .folders import OUTPUT_DIR
-from .freshness import (BuildRecord, content_digest, site_digest, stat_digests, still_right, templates_digest,
-                        valid_until)
+from .freshness import BuildRecord, content_digest, site_digest, stat_digests, still_right, valid_until
 from .heap import Heap
 from .hosting import host_files
 from .images import image_files
@@ -38,7 +37,6 @@ from .search import claimed_outputs, index_files, search_pages
 from .session import Session, discard_cache, opened_session
 from .sources import Inputs, inputs_after, read_inputs
 from .staging import recover_output
-from .theme import make_environment
 from .workers import ProgressCallback
 
 if TYPE_CHECKING:  # cryptography is imported only by sites that let readers sign in
@@ -275,12 +273,7 @@ def load_site(options: BuildOptions, inputs: Inputs, documents: Documents, sessi
     if errors:
         raise BuildFailed(errors)
     cache = session.cache
-    templates = templates_digest(theme)
-    if session.environment is not None and session.environment[0] == templates:
-        env = session.environment[1]
-    else:
-        env = make_environment(theme)
-        session.environment = (templates, env)
+    env = session.environment_for(theme)
     bodies = BodyStore(cache.path)
     nav = site_nav(site)
     configure(env, config, theme, nav, bodies.body_of)

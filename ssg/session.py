@@ -16,9 +16,10 @@ import jinja2
 
 from .cache import DATABASE, BuildCache, CacheError
 from .folders import CACHE_DIR
-from .freshness import BuildRecord, generator_digest
+from .freshness import BuildRecord, generator_digest, templates_digest
 from .markup import MarkdownRenderer
 from .sources import Inputs
+from .theme import Theme, make_environment
 
 Outputs = dict[str, tuple[str, str]]  # output file -> (page digest or file digest, hash of its bytes)
 
@@ -124,6 +125,13 @@ class Session:
     # when it saw anything but documents and templates: then the next build lists and reads every input again.
     inputs: Inputs | None = None
     edited: tuple[str, ...] | None = None
+
+    def environment_for(self, theme: Theme) -> jinja2.Environment:
+        """The theme's Jinja environment: the one kept, compiled templates included, while no template changed."""
+        templates = templates_digest(theme)
+        if self.environment is None or self.environment[0] != templates:
+            self.environment = (templates, make_environment(theme))
+        return self.environment[1]
 
     def save(self) -> None:
         """Write what the builds learned to the site's cache; call it when idle, and before close()."""

@@ -209,11 +209,10 @@ def inputs_after(previous: Inputs, edited: tuple[str, ...]) -> Inputs | None:
     if theme_folders(site_dir, theme.name) != theme.folders:
         return None  # the site's own copy of the theme appeared or went
     refuse_unsafe(theme_files(site_dir, theme.name), site_dir, os.path.realpath(site_dir))
+    if not set(edited) <= set(previous.sources.documents):
+        return None  # a new document
     stats = dict(previous.content_stats)
-    known = frozenset(previous.sources.documents) if len(edited) > 8 else previous.sources.documents
     for relative in edited:
-        if relative not in known:
-            return None
         try:
             stat = os.lstat(previous.content_dir / relative)
         except OSError:
